@@ -1,0 +1,64 @@
+/*
+ * util: the small things every file needs — allocation that aborts on
+ * exhaustion, a growable byte buffer with escaping appenders, and time.
+ * Nothing here logs or touches the network; out of memory aborts so that the
+ * pool respawns the process instead of limping on.
+ */
+#ifndef LICHENG_UTIL_H
+#define LICHENG_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* A growable buffer. The buffer owns data; buf_free releases it. data is
+ * always NUL-terminated so it can be used as a C string. */
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);
+void buf_reset(struct buf *b);
+void buf_append(struct buf *b, const void *p, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_putc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+/* Appends s (n bytes) escaped for a JSON string body (no quotes added). */
+void buf_json_str(struct buf *b, const char *s, size_t n);
+/* Appends "key":"value" with value JSON-escaped; a leading comma unless the
+ * buffer ends in '{'. value NULL writes null. */
+void buf_json_kv(struct buf *b, const char *key, const char *value);
+void buf_json_ki(struct buf *b, const char *key, long long value);
+/* Appends s escaped for HTML text and attribute values. */
+void buf_html(struct buf *b, const char *s, size_t n);
+/* Detaches and returns data (caller frees); the buffer is left empty. */
+char *buf_steal(struct buf *b);
+
+/* Milliseconds since an arbitrary point (CLOCK_MONOTONIC). */
+int64_t now_ms(void);
+/* Microseconds, monotonic. */
+int64_t now_us(void);
+/* Wall-clock time as RFC 3339 UTC with milliseconds into out (>= 32 bytes). */
+void time_rfc3339(char *out, size_t outlen);
+
+/* Copies src into dst of size dstlen; returns -1 (and writes a truncated,
+ * terminated string) when it does not fit. */
+int str_copy(char *dst, size_t dstlen, const char *src);
+/* Lower-case hex of n bytes into out, which must hold 2n+1 bytes. */
+void hex_encode(const unsigned char *in, size_t n, char *out);
+
+#endif
