@@ -1,0 +1,105 @@
+/*
+ * conf: the one YAML configuration file and its secrets file, loaded through
+ * one table of key -> type -> bounds -> field (conf.c). Loading never forks,
+ * never connects anywhere and never logs: it fills a struct conf or an error
+ * "file:line:column: what was expected" for the caller to print.
+ */
+#ifndef LICHENG_CONF_H
+#define LICHENG_CONF_H
+
+#include <stddef.h>
+
+#define CONF_ERR_MAX 1024
+
+struct conf {
+	char *path;            /* the file this was loaded from */
+	char *secrets_file;    /* must be mode 0600 or 0400 */
+
+	/* log */
+	char *log_file;        /* "-" = standard error */
+	char *log_level;       /* debug | info | warn | error */
+
+	/* database */
+	char *db_socket;       /* unix socket; empty = use host/port */
+	char *db_host;
+	int db_port;
+	char *db_name;         /* the school database, e.g. licheng */
+	char *db_central_name; /* the central database, e.g. licheng_central */
+	char *db_grant_host;   /* host part of the database accounts */
+	int db_connect_timeout;  /* seconds */
+	int db_rw_timeout;       /* seconds */
+	char *db_app_user;
+	char *db_worker_user;
+	char *db_audit_user;
+	char *db_central_user;
+	char *db_migrate_user;
+
+	/* redis */
+	char *redis_socket;    /* empty = host/port */
+	char *redis_host;
+	int redis_port;
+	int redis_timeout_ms;
+	char *redis_prefix;    /* key prefix, "licheng:" */
+
+	/* store */
+	char *store_primary;
+	char *store_replica;
+
+	/* paths */
+	char *migrations_dir;
+	char *templates_dir;
+	char *static_dir;
+	char *messages_dir;
+
+	/* fcgi pool */
+	char *fcgi_socket;
+	int fcgi_socket_mode;  /* octal in YAML, e.g. 0660 */
+	int fcgi_backlog;
+	int fcgi_children;
+	int fcgi_max_requests;
+	int fcgi_request_timeout; /* seconds; a child past it is killed */
+	int fcgi_slow_request;    /* seconds; logged once per request */
+	int fcgi_drain_timeout;   /* seconds to finish requests on stop */
+	char *fcgi_pid_file;
+
+	/* worker pool */
+	int worker_children;
+	int worker_max_children;
+	int worker_heartbeat;     /* seconds */
+	int worker_drain_timeout; /* seconds */
+	char *worker_pid_file;
+
+	/* secrets (from secrets_file) */
+	char *secret_db_app_password;
+	char *secret_db_worker_password;
+	char *secret_db_audit_password;
+	char *secret_db_central_password;
+	char *secret_db_migrate_password;
+	char *secret_redis_password;  /* may be empty */
+
+	/* demo: true only in the demo stack (deploy/dev): demo accounts and
+	 * the scan mode "none" are allowed nowhere else. Default false. */
+	int demo;
+};
+
+/* Loads path (and the secrets file it names) into a new struct conf. On
+ * failure returns NULL and writes "file:line:column: message" into err. The
+ * caller owns the result and frees it with conf_free.
+ *
+ * Every string field of a loaded conf is non-NULL: an optional key that is
+ * absent (or written as "", ~ or null) is "", so callers test s[0]. Lines
+ * and columns are 1-based; a value error points at the value, an unknown or
+ * duplicate key at the key, a missing key at the key that opens its section
+ * ("store:") or at 1:1 when that is absent too, and a cross-field error at
+ * one of the keys involved. Failures about the file as a whole have no line:
+ * "<path>: cannot open: <strerror>" and, for the secrets file,
+ * "<path>: mode 0644 is too open; the secrets file must be 0600 (chmod 600
+ * <path>)". No message ever quotes a secret's value. */
+struct conf *conf_load(const char *path, char *err, size_t errlen);
+/* Frees c; accepts NULL. Secrets are wiped before release. */
+void conf_free(struct conf *c);
+/* The path a program should load: -c FILE, else $LICHENG_CONF, else the
+ * compiled-in default. */
+const char *conf_default_path(const char *cli_path);
+
+#endif
