@@ -1,0 +1,35 @@
+/*
+ * cli: what the `licheng` command's files share: the shape of a command
+ * (one row of the table in main.c) and the commands each cli/cmd_<area>.c
+ * provides. A command returns the process exit status: 0 success, 1
+ * failure, 2 usage. Commands print results to stdout and errors to stderr
+ * (through log); they never exit() themselves.
+ */
+#ifndef LICHENG_CLI_H
+#define LICHENG_CLI_H
+
+struct conf;
+
+struct cli_cmd {
+	const char *name;   /* one or two words: "migrate", "store init" */
+	int (*run)(const struct conf *c, int argc, char **argv);
+	const char *usage;  /* arguments and a short description */
+};
+
+/* cli/cmd_migrate.c */
+int cmd_migrate_run(const struct conf *c, int argc, char **argv);
+int cmd_migrate_bootstrap_sql(const struct conf *c, int argc, char **argv);
+
+/* cli/cmd_store.c */
+int cmd_store_init(const struct conf *c, int argc, char **argv);
+int cmd_store_check(const struct conf *c, int argc, char **argv);
+
+/* Identifiers and secrets that the runner must put into SQL text: account
+ * names and database names ([A-Za-z0-9_], 1..64), grant hosts
+ * ([A-Za-z0-9_.%:-], 1..255) and passwords (printable ASCII without quote,
+ * backslash or space, 1..128). 1 when acceptable. */
+int cli_sql_ident_ok(const char *s);
+int cli_sql_host_ok(const char *s);
+int cli_sql_secret_ok(const char *s);
+
+#endif
