@@ -1,0 +1,165 @@
+/*
+ * router: licheng-fcgi's route table and the matching of a normalised path
+ * against it. Adding a route is one line in router_table (and its handler's
+ * prototype in router.h). Matching never allocates and never reads anything
+ * but the method and the path; what a handler may do is the handler's
+ * business.
+ */
+#include "router.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct route router_table[] = {
+    {HTTP_GET, "/healthz", health_get, "healthz", ROUTE_JSON},
+    {HTTP_GET, "/status", status_get, "status", 0},
+    {HTTP_GET, "/metrics", metrics_get, "metrics", 0},
+};
+
+size_t
+router_count(void)
+{
+	return ARRAY_SIZE(router_table);
+}
+
+const char *
+router_name(size_t i)
+{
+	return i < ARRAY_SIZE(router_table) ? router_table[i].name
+					    : "unmatched";
+}
+
+/* 1 when path fits pattern segment by segment; ":name" takes any non-empty
+ * segment. */
+static int
+router_pattern_match(const char *pat, const char *path)
+{
+	const char *pe, *qe;
+	size_t pn, qn;
+
+	while (*pat != '\0' && *path != '\0') {
+		if (*pat != '/' || *path != '/')
+			return 0;
+		pat++;
+		path++;
+		pe = pat + strcspn(pat, "/");
+		qe = path + strcspn(path, "/");
+		pn = (size_t)(pe - pat);
+		qn = (size_t)(qe - path);
+		if (*pat == ':') {
+			if (qn == 0)
+				return 0;
+		} else if (pn != qn || memcmp(pat, path, pn) != 0)
+			return 0;
+		pat = pe;
+		path = qe;
+	}
+	return *pat == '\0' && *path == '\0';
+}
+
+/* Splits a copy of the path at '/' and points each ":name" capture at its
+ * segment. The pattern is known to match. */
+static void
+router_capture(const struct route *rt, struct request *r)
+{
+	const char *pat = rt->pattern;
+	char *seg;
+	size_t pn;
+
+	r->ncaptures = 0;
+	if (strchr(pat, ':') == NULL)
+		return;
+	/* Both buffers have the same size, so this cannot truncate. */
+	(void)str_copy(r->segs, sizeof(r->segs), r->path);
+	seg = r->segs;
+	while (*pat != '\0' && *seg != '\0') {
+		pat++;
+		*seg++ = '\0';
+		pn = strcspn(pat, "/");
+		if (*pat == ':' && r->ncaptures < REQUEST_PARAMS_MAX) {
+			r->captures[r->ncaptures].name = pat + 1;
+			r->captures[r->ncaptures].namelen = pn - 1;
+			r->captures[r->ncaptures].value = seg;
+			r->ncaptures++;
+		}
+		pat += pn;
+		seg += strcspn(seg, "/");
+	}
+	*seg = '\0';
+}
+
+static int
+router_method_fits(enum http_method route, enum http_method req)
+{
+	return route == req || (req == HTTP_HEAD && route == HTTP_GET);
+}
+
+/* Lists the methods in r->allow, GET implying HEAD, in table order. */
+static void
+router_allow(struct request *r, unsigned methods)
+{
+	size_t used = 0;
+	int m, n;
+
+	if (methods & (1u << HTTP_GET))
+		methods |= 1u << HTTP_HEAD;
+	r->allow[0] = '\0';
+	for (m = 0; m < HTTP_OTHER; m++) {
+		if (!(methods & (1u << m)))
+			continue;
+		n = snprintf(r->allow + used, sizeof(r->allow) - used, "%s%s",
+		    used > 0 ? ", " : "",
+		    request_method_name((enum http_method)m));
+		if (n < 0 || (size_t)n >= sizeof(r->allow) - used)
+			break; /* cannot happen with seven short names */
+		used += (size_t)n;
+	}
+}
+
+const struct route *
+router_match_table(const struct route *table, size_t n, struct request *r,
+    enum request_outcome *outcome)
+{
+	unsigned methods = 0;
+	size_t i;
+	int first = -1;
+
+	r->route_index = (int)n;
+	r->route_name = "unmatched";
+	r->ncaptures = 0;
+	r->allow[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (!router_pattern_match(table[i].pattern, r->path))
+			continue;
+		if (first < 0)
+			first = (int)i;
+		if (!router_method_fits(table[i].method, r->method)) {
+			methods |= 1u << table[i].method;
+			continue;
+		}
+		r->route_index = (int)i;
+		r->route_name = table[i].name;
+		r->json = (table[i].flags & ROUTE_JSON) != 0;
+		router_capture(&table[i], r);
+		*outcome = RQ_OK;
+		return &table[i];
+	}
+	if (first < 0) {
+		*outcome = RQ_NOT_FOUND;
+		return NULL;
+	}
+	/* The path exists with other methods: count it under that route. */
+	r->route_index = first;
+	r->route_name = table[first].name;
+	r->json = (table[first].flags & ROUTE_JSON) != 0;
+	router_allow(r, methods);
+	*outcome = RQ_BAD_METHOD;
+	return NULL;
+}
+
+const struct route *
+router_match(struct request *r, enum request_outcome *outcome)
+{
+	return router_match_table(
+	    router_table, ARRAY_SIZE(router_table), r, outcome);
+}

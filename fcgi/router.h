@@ -1,0 +1,48 @@
+/*
+ * router: the table of every route licheng-fcgi serves — method, pattern,
+ * handler, name — and the matching of a request path against it. A route is
+ * one table line in router.c; the router never looks at anything but the
+ * method and the normalised path, and never allocates.
+ */
+#ifndef LICHENG_ROUTER_H
+#define LICHENG_ROUTER_H
+
+#include <stddef.h>
+
+#include "request.h"
+
+struct app;
+
+/* Route flags. */
+#define ROUTE_JSON 0x1 /* errors are answered in JSON, not as a page */
+
+struct route {
+	enum http_method method;
+	const char *pattern; /* "/items/:id": literal and ":name" segments */
+	enum request_outcome (*handler)(struct app *, struct request *);
+	const char *name; /* the label in logs and metrics */
+	unsigned flags;
+};
+
+/*
+ * Matches r->method and r->path against table and fills r->route_index,
+ * route_name, json and captures. HEAD also matches GET routes. Returns the
+ * route, or NULL with the outcome in *outcome: RQ_NOT_FOUND, or
+ * RQ_BAD_METHOD with r->allow listing the methods the path has.
+ */
+const struct route *router_match_table(const struct route *table, size_t n,
+    struct request *r, enum request_outcome *outcome);
+/* The same against licheng-fcgi's own table. */
+const struct route *
+router_match(struct request *r, enum request_outcome *outcome);
+/* Routes in the table; index router_count() is "unmatched" in metrics. */
+size_t router_count(void);
+/* Route name by index; "unmatched" for router_count(). */
+const char *router_name(size_t i);
+
+/* The handlers named in the table, one line per area. */
+enum request_outcome health_get(struct app *app, struct request *r);
+enum request_outcome status_get(struct app *app, struct request *r);
+enum request_outcome metrics_get(struct app *app, struct request *r);
+
+#endif
