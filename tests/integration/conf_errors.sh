@@ -1,0 +1,48 @@
+# conf_errors: the programs refuse a bad configuration before doing anything,
+# with file:line:column, and refuse a secrets file that others can read.
+. "$(dirname "$0")/lib.sh"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; lib_finish' EXIT
+
+for prog in licheng-fcgi licheng-worker licheng; do
+	out=$("$LICHENG_BIN/$prog" -n -c "$LICHENG_CONF" 2>&1)
+	check_eq "$prog -n accepts the stack's configuration" "configuration OK" "$out"
+done
+
+# An unknown key, reported at its line and column, with a suggestion.
+sed 's/^\([[:space:]]*\)children:/\1chidren:/' "$LICHENG_CONF" >"$tmp/typo.yaml"
+line=$(grep -n 'chidren:' "$tmp/typo.yaml" | head -n 1 | cut -d: -f1)
+out=$("$LICHENG_BIN/licheng-fcgi" -n -c "$tmp/typo.yaml" 2>&1); rc=$?
+check_eq "an unknown key stops licheng-fcgi -n" 1 "$rc"
+check_match "the unknown key is reported as file:line:column" "^$tmp/typo.yaml:$line:[0-9]+: unknown key" "$out"
+check_match "the closest known key is suggested" 'did you mean' "$out"
+
+# A wrong type (the first "children:" is an integer wherever it stands).
+sed '0,/^\([[:space:]]*\)children:.*/s//\1children: lots/' "$LICHENG_CONF" >"$tmp/type.yaml"
+line=$(grep -n 'children: lots' "$tmp/type.yaml" | head -n 1 | cut -d: -f1)
+out=$("$LICHENG_BIN/licheng-worker" -n -c "$tmp/type.yaml" 2>&1); rc=$?
+check_eq "a wrong type stops licheng-worker -n" 1 "$rc"
+check_match "a wrong type names the line and what was expected" "^$tmp/type.yaml:$line:[0-9]+: .*integer" "$out"
+
+# A YAML syntax error.
+printf 'log:\n  file: [unclosed\n' >"$tmp/syntax.yaml"
+out=$("$LICHENG_BIN/licheng" -n -c "$tmp/syntax.yaml" 2>&1); rc=$?
+check_eq "a syntax error stops licheng -n" 1 "$rc"
+check_match "a syntax error is reported as file:line:column" "^$tmp/syntax.yaml:[0-9]+:[0-9]+: " "$out"
+
+# The secrets file must not be readable by others.
+secrets=$(conf_get secrets_file "$LICHENG_CONF")
+cp "$secrets" "$tmp/secrets.yaml"
+chmod 0644 "$tmp/secrets.yaml"
+sed "s|^secrets_file:.*|secrets_file: $tmp/secrets.yaml|" "$LICHENG_CONF" >"$tmp/open.yaml"
+out=$("$LICHENG_BIN/licheng-fcgi" -n -c "$tmp/open.yaml" 2>&1); rc=$?
+check_eq "a 0644 secrets file stops licheng-fcgi" 1 "$rc"
+check_match "the refusal names the mode and the fix" '0644 is too open.*chmod 600' "$out"
+chmod 0600 "$tmp/secrets.yaml"
+out=$("$LICHENG_BIN/licheng-fcgi" -n -c "$tmp/open.yaml" 2>&1)
+check_eq "the same file at 0600 is accepted" "configuration OK" "$out"
+
+# LICHENG_CONF selects the file when -c is absent.
+out=$(LICHENG_CONF="$tmp/syntax.yaml" "$LICHENG_BIN/licheng" -n 2>&1)
+check_match "LICHENG_CONF is honoured" "^$tmp/syntax.yaml:" "$out"
