@@ -181,37 +181,20 @@ out:
 	return rc;
 }
 
+/* Reads one migration file into b; the error goes to the log. */
 static int
 migrate_read_file(const char *path, struct buf *b)
 {
-	char chunk[8192];
-	ssize_t n;
-	int fd;
+	char err[512], *data;
+	size_t len;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		log_error("open %s: %s", path, strerror(errno));
+	if (file_read_all(path, MIGRATE_FILE_MAX, &data, &len, err,
+	    sizeof(err)) != 0) {
+		log_error("%s", err);
 		return -1;
 	}
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			log_error("read %s: %s", path, strerror(errno));
-			(void)close(fd);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		if (b->len + (size_t)n > MIGRATE_FILE_MAX) {
-			log_error("%s: larger than %d bytes", path,
-			    MIGRATE_FILE_MAX);
-			(void)close(fd);
-			return -1;
-		}
-		buf_append(b, chunk, (size_t)n);
-	}
-	(void)close(fd);
+	buf_append(b, data, len);
+	free(data);
 	return 0;
 }
 

@@ -99,57 +99,6 @@ i18n_seg_valid(const char *s, size_t n)
 	return 1;
 }
 
-static int
-i18n_read(
-    const char *path, char **out, size_t *outlen, char *err, size_t errlen)
-{
-	struct stat st;
-	char *data = NULL;
-	size_t len = 0;
-	ssize_t r;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		i18n_errf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		i18n_errf(err, errlen, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > I18N_MAX_FILE) {
-		i18n_errf(err, errlen,
-		    "%s: not a regular file of at most %d "
-		    "bytes",
-		    path, I18N_MAX_FILE);
-		goto fail;
-	}
-	data = xmalloc((size_t)st.st_size + 1);
-	while (len < (size_t)st.st_size) {
-		r = read(fd, data + len, (size_t)st.st_size - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			i18n_errf(err, errlen, "%s: %s", path, strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	if (close(fd) == -1) {
-		i18n_errf(err, errlen, "%s: %s", path, strerror(errno));
-		free(data);
-		return -1;
-	}
-	*out = data;
-	*outlen = len;
-	return 0;
-fail:
-	free(data);
-	(void)close(fd);
-	return -1;
-}
 
 static void
 i18n_cat_add(struct i18n_cat *c, const char *key, const char *val, size_t vlen,
@@ -347,7 +296,7 @@ i18n_cat_load(struct i18n_cat *c, const char *dir, const char *file, char *err,
 		i18n_errf(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
-	if (i18n_read(c->path, &data, &len, err, errlen) == -1)
+	if (file_read_all(c->path, I18N_MAX_FILE, &data, &len, err, errlen) == -1)
 		return -1;
 	rc = i18n_parse(c, data, len, err, errlen);
 	free(data);

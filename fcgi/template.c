@@ -583,58 +583,6 @@ tmpl_has(const struct tmpl_set *t, const char *name)
 	return tmpl_find(t, name) != NULL;
 }
 
-static int
-tmpl_read(
-    const char *path, char **out, size_t *outlen, char *err, size_t errlen)
-{
-	struct stat st;
-	char *data = NULL;
-	size_t len = 0;
-	ssize_t r;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		tmpl_errs(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		tmpl_errs(err, errlen, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > TMPL_MAX_FILE) {
-		tmpl_errs(err, errlen,
-		    "%s: not a regular file of at most "
-		    "%d bytes",
-		    path, TMPL_MAX_FILE);
-		goto fail;
-	}
-	data = xmalloc((size_t)st.st_size + 1);
-	while (len < (size_t)st.st_size) {
-		r = read(fd, data + len, (size_t)st.st_size - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			tmpl_errs(err, errlen, "%s: %s", path, strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	data[len] = '\0';
-	if (close(fd) == -1) {
-		tmpl_errs(err, errlen, "%s: %s", path, strerror(errno));
-		free(data);
-		return -1;
-	}
-	*out = data;
-	*outlen = len;
-	return 0;
-fail:
-	free(data);
-	(void)close(fd);
-	return -1;
-}
 
 /* Links every partial to its template and refuses include cycles. */
 static int
@@ -724,7 +672,8 @@ tmpl_load_dir(const char *dir, char *err, size_t errlen)
 		t->name = xstrndup(de->d_name, blen);
 		t->path = xstrdup(path);
 		set->n++;
-		if (tmpl_read(path, &t->src, &t->srclen, err, errlen) == -1)
+		if (file_read_all(path, TMPL_MAX_FILE, &t->src, &t->srclen, err,
+		    errlen) == -1)
 			goto fail;
 	}
 	if (errno != 0) {

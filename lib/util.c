@@ -4,10 +4,14 @@
  */
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 void *
 xmalloc(size_t n)
@@ -321,4 +325,58 @@ hex_encode(const unsigned char *in, size_t n, char *out)
 		out[2 * i + 1] = hex[in[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+int
+file_read_all(const char *path, size_t max, char **out, size_t *outlen,
+    char *err, size_t errlen)
+{
+	struct stat st;
+	char *data = NULL;
+	size_t len = 0;
+	ssize_t r;
+	int fd;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size < 0 ||
+	    (unsigned long long)st.st_size > max) {
+		snprintf(err, errlen, "%s: not a regular file of at most %zu "
+		    "bytes", path, max);
+		goto fail;
+	}
+	data = xmalloc((size_t)st.st_size + 1);
+	/* The size may change under us; read what fits, then insist on EOF. */
+	for (;;) {
+		r = read(fd, data + len, (size_t)st.st_size - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (r == 0 || (len += (size_t)r) == (size_t)st.st_size)
+			break;
+	}
+	data[len] = '\0';
+	if (close(fd) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(data);
+		return -1;
+	}
+	*out = data;
+	*outlen = len;
+	return 0;
+fail:
+	free(data);
+	(void)close(fd);
+	return -1;
 }

@@ -48,6 +48,12 @@ void buf_html(struct buf *b, const char *s, size_t n);
 /* Detaches and returns data (caller frees); the buffer is left empty. */
 char *buf_steal(struct buf *b);
 
+/* Reads the regular file at path, of at most max bytes, into a new
+ * NUL-terminated buffer the caller frees. On failure returns -1 with
+ * "path: reason" in err. */
+int file_read_all(const char *path, size_t max, char **out, size_t *outlen,
+    char *err, size_t errlen);
+
 /* Milliseconds since an arbitrary point (CLOCK_MONOTONIC). */
 int64_t now_ms(void);
 /* Microseconds, monotonic. */
