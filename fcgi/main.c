@@ -24,6 +24,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "metrics.h"
+#include "pidfile.h"
 #include "pool.h"
 #include "request.h"
 #include "router.h"
@@ -259,41 +260,6 @@ main_unbind(struct app *app, dev_t dev, ino_t ino)
 		log_error("unlink %s: %s", app->socket_path, strerror(errno));
 	free(app->socket_path);
 	app->socket_path = NULL;
-}
-
-/* Writes our pid to path through a temporary file and rename(2), so a
- * reader never sees a partial file. */
-static int
-main_pid_write(const struct conf *c, const char *path)
-{
-	char tmp[4096], line[32];
-	int fd, n;
-
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		main_fail(c, "fcgi.pid_file %s: path too long", path);
-		return -1;
-	}
-	n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return -1;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		main_fail(c, "open %s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	if (write(fd, line, (size_t)n) != n) {
-		main_fail(c, "write %s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		main_fail(c, "cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
 }
 
 static void
@@ -558,8 +524,11 @@ main_run(const char *path)
 		goto done;
 	if (app.conf->fcgi_pid_file != NULL &&
 	    app.conf->fcgi_pid_file[0] != '\0') {
-		if (main_pid_write(app.conf, app.conf->fcgi_pid_file) != 0)
+		if (pidfile_write(app.conf->fcgi_pid_file, err,
+		    sizeof(err)) != 0) {
+			main_fail(app.conf, "%s", err);
 			goto done;
+		}
 		pid_file = xstrdup(app.conf->fcgi_pid_file);
 	}
 	/* libfcgi installs its SIGTERM/SIGUSR1 handlers here; each child's
@@ -572,11 +541,8 @@ main_run(const char *path)
 	    app.conf->fcgi_socket, lim.children);
 	rc = pool_run(p);
 done:
-	if (pid_file != NULL) {
-		if (unlink(pid_file) != 0)
-			log_error("unlink %s: %s", pid_file, strerror(errno));
-		free(pid_file);
-	}
+	pidfile_remove(pid_file);
+	free(pid_file);
 	main_unbind(&app, dev, ino);
 	pool_free(p);
 	metrics_free(app.metrics);
