@@ -14,6 +14,8 @@ static int log_fd = STDERR_FILENO;
 static char log_path[4096];
 static enum log_level log_min = LL_INFO;
 static char log_proc[32] = "licheng";
+/* getpid() once per process: a log line is written on every request. */
+static pid_t log_pid;
 
 static const char *const level_names[LL__MAX] = {
 	"debug", "info", "warn", "error",
@@ -97,6 +99,13 @@ void
 log_set_proc(const char *proc)
 {
 	str_copy(log_proc, sizeof(log_proc), proc);
+	log_pid = getpid();
+}
+
+void
+log_after_fork(void)
+{
+	log_pid = getpid();
 }
 
 static void
@@ -113,7 +122,9 @@ log_write_line(enum log_level level, const char *body, size_t bodylen)
 	buf_json_kv(&line, "ts", ts);
 	buf_json_kv(&line, "level", log_level_name(level));
 	buf_json_kv(&line, "proc", log_proc);
-	buf_json_ki(&line, "pid", (long long)getpid());
+	if (log_pid == 0)
+		log_pid = getpid();
+	buf_json_ki(&line, "pid", (long long)log_pid);
 	if (bodylen > 0) {
 		buf_putc(&line, ',');
 		buf_append(&line, body, bodylen);

@@ -26,6 +26,8 @@ int log_reopen(void);
 void log_close(void);
 /* Names the process in every line: "fcgi-master", "fcgi-child", ... */
 void log_set_proc(const char *proc);
+/* Call in a child after fork(2): the pid in each line is cached. */
+void log_after_fork(void);
 int log_level_parse(const char *s, enum log_level *out);
 const char *log_level_name(enum log_level l);
 

@@ -189,6 +189,7 @@ child_setup(struct pool *p, int slot)
 	struct pool_slot *s = &p->board->slots[slot];
 	sigset_t none;
 
+	log_after_fork();
 	child_stop = 0;
 	child_reopen = 0;
 	if (child_signal(SIGTERM, child_on_stop) != 0 ||

@@ -49,19 +49,28 @@ store_id_valid(const char *id)
 	return id[STORE_ID_LEN] == '\0';
 }
 
-/* Reads the marker of the root open at dfd into id. 1 read, 0 no marker,
- * -1 unreadable. A marker that is not a well-formed id reads as "". */
+/* Reads the marker of root into id: root is a path relative to dfd (or
+ * NULL for the directory dfd itself). 1 read, 0 no marker (root exists or
+ * not), -1 unreadable. A marker that is not a well-formed id reads as "". */
 static int
-store_read_marker(int dfd, char id[STORE_ID_LEN + 1])
+store_read_marker_at(int dfd, const char *root, char id[STORE_ID_LEN + 1])
 {
-	char raw[STORE_ID_LEN + 8];
+	char raw[STORE_ID_LEN + 8], path[4096];
+	const char *name = STORE_MARKER;
 	ssize_t n;
 	size_t len = 0;
 	int fd;
 
 	id[0] = '\0';
-	if ((fd = openat(dfd, STORE_MARKER, O_RDONLY | O_CLOEXEC)) == -1)
+	if (root != NULL) {
+		n = snprintf(path, sizeof(path), "%s/%s", root, STORE_MARKER);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			return -1;
+		name = path;
+	}
+	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC)) == -1)
 		return errno == ENOENT ? 0 : -1;
+	/* A marker is one line; read until EOF or a full buffer. */
 	while (len < sizeof(raw) - 1) {
 		n = read(fd, raw + len, sizeof(raw) - 1 - len);
 		if (n == -1 && errno == EINTR)
@@ -73,6 +82,8 @@ store_read_marker(int dfd, char id[STORE_ID_LEN + 1])
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if (raw[len - 1] == '\n')
+			break;
 	}
 	(void)close(fd);
 	raw[len] = '\0';
@@ -83,25 +94,29 @@ store_read_marker(int dfd, char id[STORE_ID_LEN + 1])
 	return 1;
 }
 
+static int
+store_read_marker(int dfd, char id[STORE_ID_LEN + 1])
+{
+	return store_read_marker_at(dfd, NULL, id);
+}
+
 enum store_root_state
 store_root_check(const char *root, const char *expected_id)
 {
 	char id[STORE_ID_LEN + 1];
-	int dfd, rc;
+	struct stat st;
+	int rc;
 
 	if (expected_id == NULL || expected_id[0] == '\0')
 		return STORE_ROOT_NOT_INITIALISED;
 	if (root == NULL || root[0] == '\0')
 		return STORE_ROOT_UNREACHABLE;
-	dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd == -1)
-		return STORE_ROOT_UNREACHABLE;
-	rc = store_read_marker(dfd, id);
-	(void)close(dfd);
+	rc = store_read_marker_at(AT_FDCWD, root, id);
 	if (rc == -1)
 		return STORE_ROOT_UNREACHABLE;
 	if (rc == 0)
-		return STORE_ROOT_NO_MARKER;
+		return stat(root, &st) == 0 && S_ISDIR(st.st_mode) ?
+		    STORE_ROOT_NO_MARKER : STORE_ROOT_UNREACHABLE;
 	return strcmp(id, expected_id) == 0 ? STORE_ROOT_OK :
 	    STORE_ROOT_FOREIGN;
 }
