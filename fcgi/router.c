@@ -11,6 +11,7 @@
 #include <string.h>
 
 static const struct route router_table[] = {
+    {HTTP_GET, "/", home_get, "home", 0},
     {HTTP_GET, "/healthz", health_get, "healthz", ROUTE_JSON},
     {HTTP_GET, "/status", status_get, "status", 0},
     {HTTP_GET, "/metrics", metrics_get, "metrics", 0},

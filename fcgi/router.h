@@ -41,6 +41,7 @@ size_t router_count(void);
 const char *router_name(size_t i);
 
 /* The handlers named in the table, one line per area. */
+enum request_outcome home_get(struct app *app, struct request *r);
 enum request_outcome health_get(struct app *app, struct request *r);
 enum request_outcome status_get(struct app *app, struct request *r);
 enum request_outcome metrics_get(struct app *app, struct request *r);
