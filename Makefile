@@ -109,8 +109,8 @@ install: all
 	deploy/install "$(DESTDIR)" "$(PREFIX)" "$(SYSCONFDIR)"
 
 lint:
-	clang-format --dry-run --Werror $(LIB_SRC) $(FCGI_SRC) $(WORK_SRC) $(CLI_SRC) lib/*.h fcgi/*.h workers/*.h cli/*.h 2>/dev/null || \
-	  clang-format --dry-run --Werror $(LIB_SRC) $(FCGI_SRC) $(WORK_SRC) $(CLI_SRC)
+	clang-format --dry-run --Werror lib/*.[ch] fcgi/*.[ch] cli/*.[ch] \
+	    workers/*.[ch] tests/bench/*.c
 
 clean:
 	rm -rf build bin

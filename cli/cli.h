@@ -11,9 +11,9 @@
 struct conf;
 
 struct cli_cmd {
-	const char *name;   /* one or two words: "migrate", "store init" */
+	const char *name; /* one or two words: "migrate", "store init" */
 	int (*run)(const struct conf *c, int argc, char **argv);
-	const char *usage;  /* arguments and a short description */
+	const char *usage; /* arguments and a short description */
 };
 
 /* cli/cmd_migrate.c */

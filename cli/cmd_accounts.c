@@ -23,7 +23,11 @@
 #define ACTIVATION_DAYS 14
 
 static const char *const roles[] = {
-	"student", "teacher", "school_admin", "central_staff", "auditor",
+    "student",
+    "teacher",
+    "school_admin",
+    "central_staff",
+    "auditor",
 };
 
 static int
@@ -51,8 +55,9 @@ school_code_valid(const char *s)
 	if (n < 3 || n > 16)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+			(s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= 'a' && s[i] <= 'z')))
 			return 0;
 	return 1;
 }
@@ -67,8 +72,10 @@ parse_opts(int argc, char **argv, const struct option *opts, const char **vals)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "", opts, &idx)) != -1) {
 		if (ch != 0 || idx < 0) {
-			fprintf(stderr, "licheng: unknown or incomplete option "
-			    "\"%s\"\n", argv[optind - 1]);
+			fprintf(stderr,
+			    "licheng: unknown or incomplete option "
+			    "\"%s\"\n",
+			    argv[optind - 1]);
 			return -1;
 		}
 		vals[idx] = optarg;
@@ -92,14 +99,16 @@ school_insert(struct db *db, const char *code, const char *name)
 	p[0] = DB_STR(pub);
 	p[1] = DB_STR(code);
 	p[2] = DB_STR(name);
-	return db_exec(db, "INSERT INTO schools (public_id, code, name) "
-	    "VALUES (?, ?, ?)", p, 3, NULL, NULL);
+	return db_exec(db,
+	    "INSERT INTO schools (public_id, code, name) "
+	    "VALUES (?, ?, ?)",
+	    p, 3, NULL, NULL);
 }
 
 static int
 school_exists(struct db *db, const char *code, int *exists)
 {
-	struct db_param p[1] = { DB_STR(code) };
+	struct db_param p[1] = {DB_STR(code)};
 	struct db_res *r;
 
 	r = db_query(db, "SELECT id FROM schools WHERE code = ?", p, 1);
@@ -114,27 +123,31 @@ int
 cli_school_add(const struct conf *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "code", required_argument, NULL, 0 },
-		{ "name", required_argument, NULL, 0 },
-		{ NULL, 0, NULL, 0 },
+	    {"code", required_argument, NULL, 0},
+	    {"name", required_argument, NULL, 0},
+	    {NULL, 0, NULL, 0},
 	};
-	const char *v[2] = { NULL, NULL };
+	const char *v[2] = {NULL, NULL};
 	struct db *db;
 	int exists, rc = 1;
 
 	if (parse_opts(argc, argv, opts, v) != 0 || v[0] == NULL ||
 	    v[1] == NULL) {
-		fprintf(stderr, "usage: licheng school add --code CODE "
+		fprintf(stderr,
+		    "usage: licheng school add --code CODE "
 		    "--name NAME\n");
 		return 2;
 	}
 	if (!school_code_valid(v[0])) {
-		fprintf(stderr, "licheng: school code \"%s\": 3 to 16 letters "
-		    "or digits\n", v[0]);
+		fprintf(stderr,
+		    "licheng: school code \"%s\": 3 to 16 letters "
+		    "or digits\n",
+		    v[0]);
 		return 1;
 	}
 	if (!validate_line(v[1], 100)) {
-		fprintf(stderr, "licheng: school name: 1 to 100 characters of "
+		fprintf(stderr,
+		    "licheng: school name: 1 to 100 characters of "
 		    "text on one line\n");
 		return 1;
 	}
@@ -142,8 +155,10 @@ cli_school_add(const struct conf *c, int argc, char **argv)
 	if (school_exists(db, v[0], &exists) != 0)
 		goto out;
 	if (exists) {
-		fprintf(stderr, "licheng: a school with code %s already "
-		    "exists\n", v[0]);
+		fprintf(stderr,
+		    "licheng: a school with code %s already "
+		    "exists\n",
+		    v[0]);
 		goto out;
 	}
 	if (school_insert(db, v[0], v[1]) != 0)
@@ -163,7 +178,7 @@ static int
 login_acceptable(struct db *db, const char *login)
 {
 	enum validate_login_result v = validate_login(login);
-	struct db_param p[1] = { DB_STR(login) };
+	struct db_param p[1] = {DB_STR(login)};
 	struct db_res *r;
 	int clash;
 
@@ -178,8 +193,10 @@ login_acceptable(struct db *db, const char *login)
 	clash = db_res_rows(r) > 0;
 	db_res_free(r);
 	if (clash) {
-		fprintf(stderr, "licheng: login \"%s\" refused: a login name "
-		    "must not be a school code (帳號不得使用學校代碼)\n", login);
+		fprintf(stderr,
+		    "licheng: login \"%s\" refused: a login name "
+		    "must not be a school code (帳號不得使用學校代碼)\n",
+		    login);
 		return -1;
 	}
 	return 0;
@@ -207,30 +224,38 @@ user_issue(struct db *db, const char *school, const char *role,
 		p[3] = DB_STR(login);
 		p[4] = DB_STR(name);
 		p[5] = DB_STR(hash);
-		if (db_exec(db, "INSERT INTO users (public_id, school_id, role, "
-		    "login, name, status, activation_hash, activation_expires) "
-		    "SELECT ?, (SELECT id FROM schools WHERE code = ?), ?, ?, ?, "
-		    "'pending', ?, UTC_TIMESTAMP(6) + INTERVAL 14 DAY", p, 6,
-		    &affected, NULL) != 0)
+		if (db_exec(db,
+			"INSERT INTO users (public_id, school_id, role, "
+			"login, name, status, activation_hash, "
+			"activation_expires) "
+			"SELECT ?, (SELECT id FROM schools WHERE code = ?), ?, "
+			"?, ?, "
+			"'pending', ?, UTC_TIMESTAMP(6) + INTERVAL 14 DAY",
+			p, 6, &affected, NULL) != 0)
 			return -1;
 	} else {
 		p[0] = DB_STR(hash);
 		p[1] = DB_STR(login);
-		if (db_exec(db, "UPDATE users SET activation_hash = ?, "
-		    "activation_expires = UTC_TIMESTAMP(6) + INTERVAL 14 DAY "
-		    "WHERE login = ? AND status = 'pending'", p, 2, &affected,
-		    NULL) != 0)
+		if (db_exec(db,
+			"UPDATE users SET activation_hash = ?, "
+			"activation_expires = UTC_TIMESTAMP(6) + INTERVAL 14 "
+			"DAY "
+			"WHERE login = ? AND status = 'pending'",
+			p, 2, &affected, NULL) != 0)
 			return -1;
 	}
 	if (affected != 1)
 		return -1;
 	p[0] = DB_STR(login);
-	r = db_query(db, "SELECT DATE_FORMAT(activation_expires, "
-	    "'%Y-%m-%d %H:%i UTC') FROM users WHERE login = ?", p, 1);
+	r = db_query(db,
+	    "SELECT DATE_FORMAT(activation_expires, "
+	    "'%Y-%m-%d %H:%i UTC') FROM users WHERE login = ?",
+	    p, 1);
 	if (r == NULL)
 		return -1;
-	str_copy(expires, 32, db_res_rows(r) == 1 && db_res_get(r, 0, 0) ?
-	    db_res_get(r, 0, 0) : "?");
+	str_copy(expires, 32,
+	    db_res_rows(r) == 1 && db_res_get(r, 0, 0) ? db_res_get(r, 0, 0)
+						       : "?");
 	db_res_free(r);
 	return 0;
 }
@@ -239,13 +264,13 @@ int
 cli_user_add(const struct conf *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "school", required_argument, NULL, 0 },
-		{ "role", required_argument, NULL, 0 },
-		{ "login", required_argument, NULL, 0 },
-		{ "name", required_argument, NULL, 0 },
-		{ NULL, 0, NULL, 0 },
+	    {"school", required_argument, NULL, 0},
+	    {"role", required_argument, NULL, 0},
+	    {"login", required_argument, NULL, 0},
+	    {"name", required_argument, NULL, 0},
+	    {NULL, 0, NULL, 0},
 	};
-	const char *v[4] = { NULL, NULL, NULL, NULL };
+	const char *v[4] = {NULL, NULL, NULL, NULL};
 	char code[IDS_CODE_LEN + 1], expires[32];
 	struct db_param p[1];
 	struct db_res *r;
@@ -254,25 +279,31 @@ cli_user_add(const struct conf *c, int argc, char **argv)
 
 	if (parse_opts(argc, argv, opts, v) != 0 || v[1] == NULL ||
 	    v[2] == NULL || v[3] == NULL) {
-		fprintf(stderr, "usage: licheng user add [--school CODE] --role "
+		fprintf(stderr,
+		    "usage: licheng user add [--school CODE] --role "
 		    "ROLE --login LOGIN --name NAME\n  ROLE: student, teacher, "
 		    "school_admin (with --school), central_staff, auditor\n");
 		return 2;
 	}
 	if (!role_valid(v[1])) {
-		fprintf(stderr, "licheng: unknown role \"%s\" (student, teacher, "
-		    "school_admin, central_staff, auditor)\n", v[1]);
+		fprintf(stderr,
+		    "licheng: unknown role \"%s\" (student, teacher, "
+		    "school_admin, central_staff, auditor)\n",
+		    v[1]);
 		return 1;
 	}
 	if (role_has_school(v[1]) != (v[0] != NULL)) {
-		fprintf(stderr, "licheng: %s\n", role_has_school(v[1]) ?
-		    "this role belongs to a school: give --school CODE" :
-		    "central staff and auditors belong to no school: drop "
-		    "--school");
+		fprintf(stderr, "licheng: %s\n",
+		    role_has_school(v[1])
+			? "this role belongs to a school: give --school CODE"
+			: "central staff and auditors belong to no school: "
+			  "drop "
+			  "--school");
 		return 1;
 	}
 	if (!validate_line(v[3], 100)) {
-		fprintf(stderr, "licheng: name: 1 to 100 characters of text on "
+		fprintf(stderr,
+		    "licheng: name: 1 to 100 characters of text on "
 		    "one line\n");
 		return 1;
 	}
@@ -283,7 +314,8 @@ cli_user_add(const struct conf *c, int argc, char **argv)
 		if (school_exists(db, v[0], &exists) != 0)
 			goto out;
 		if (!exists) {
-			fprintf(stderr, "licheng: no school with code %s\n", v[0]);
+			fprintf(
+			    stderr, "licheng: no school with code %s\n", v[0]);
 			goto out;
 		}
 	}
@@ -300,7 +332,8 @@ cli_user_add(const struct conf *c, int argc, char **argv)
 	if (user_issue(db, v[0], v[1], v[2], v[3], 1, code, expires) != 0)
 		goto out;
 	printf("added %s \"%s\" (%s)\nactivation code: %s (one-time, expires "
-	    "%s)\n", v[1], v[2], v[3], code, expires);
+	       "%s)\n",
+	    v[1], v[2], v[3], code, expires);
 	rc = 0;
 out:
 	if (rc != 0 && db_errstr(db)[0] != '\0')
@@ -316,11 +349,11 @@ struct demo_account {
 };
 
 static const struct demo_account demo_accounts[] = {
-	{ "student", "demo-student", "示範學生 Demo Student" },
-	{ "teacher", "demo-teacher", "示範教師 Demo Teacher" },
-	{ "school_admin", "demo-admin", "示範管理者 Demo School Admin" },
-	{ "central_staff", "demo-central", "示範中央人員 Demo Central Staff" },
-	{ "auditor", "demo-auditor", "示範稽核 Demo Auditor" },
+    {"student", "demo-student", "示範學生 Demo Student"},
+    {"teacher", "demo-teacher", "示範教師 Demo Teacher"},
+    {"school_admin", "demo-admin", "示範管理者 Demo School Admin"},
+    {"central_staff", "demo-central", "示範中央人員 Demo Central Staff"},
+    {"auditor", "demo-auditor", "示範稽核 Demo Auditor"},
 };
 
 #define DEMO_SCHOOL_CODE "demo001"
@@ -339,16 +372,18 @@ cli_demo_seed(const struct conf *c, int argc, char **argv)
 		return 2;
 	}
 	if (!c->demo) {
-		fprintf(stderr, "licheng: demo accounts are made only in the demo "
-		    "stack (demo: true in its configuration); this configuration "
+		fprintf(stderr,
+		    "licheng: demo accounts are made only in the demo "
+		    "stack (demo: true in its configuration); this "
+		    "configuration "
 		    "is not one\n");
 		return 1;
 	}
 	db = db_new(c, DB_APP);
 	if (school_exists(db, DEMO_SCHOOL_CODE, &exists) != 0)
 		goto out;
-	if (!exists && school_insert(db, DEMO_SCHOOL_CODE,
-	    DEMO_SCHOOL_NAME) != 0)
+	if (!exists &&
+	    school_insert(db, DEMO_SCHOOL_CODE, DEMO_SCHOOL_NAME) != 0)
 		goto out;
 	printf("Demo school: %s (%s)\n", DEMO_SCHOOL_NAME, DEMO_SCHOOL_CODE);
 	printf("Demo accounts (one-time activation codes, valid %d days):\n",
@@ -356,11 +391,12 @@ cli_demo_seed(const struct conf *c, int argc, char **argv)
 	for (i = 0; i < sizeof(demo_accounts) / sizeof(demo_accounts[0]); i++) {
 		const struct demo_account *a = &demo_accounts[i];
 		char code[IDS_CODE_LEN + 1], expires[32];
-		struct db_param p[1] = { DB_STR(a->login) };
+		struct db_param p[1] = {DB_STR(a->login)};
 		struct db_res *r;
 		const char *status;
 
-		r = db_query(db, "SELECT status FROM users WHERE login = ?", p, 1);
+		r = db_query(
+		    db, "SELECT status FROM users WHERE login = ?", p, 1);
 		if (r == NULL)
 			goto out;
 		status = db_res_rows(r) > 0 ? db_res_get(r, 0, 0) : NULL;
@@ -370,9 +406,10 @@ cli_demo_seed(const struct conf *c, int argc, char **argv)
 			db_res_free(r);
 			continue;
 		}
-		if (user_issue(db, role_has_school(a->role) ? DEMO_SCHOOL_CODE :
-		    NULL, a->role, a->login, a->name, status == NULL, code,
-		    expires) != 0) {
+		if (user_issue(db,
+			role_has_school(a->role) ? DEMO_SCHOOL_CODE : NULL,
+			a->role, a->login, a->name, status == NULL, code,
+			expires) != 0) {
 			db_res_free(r);
 			goto out;
 		}
@@ -382,7 +419,8 @@ cli_demo_seed(const struct conf *c, int argc, char **argv)
 	rc = 0;
 out:
 	if (rc != 0)
-		fprintf(stderr, "licheng: demo seed failed: %s\n", db_errstr(db));
+		fprintf(
+		    stderr, "licheng: demo seed failed: %s\n", db_errstr(db));
 	db_free(db);
 	return rc;
 }

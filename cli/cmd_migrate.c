@@ -30,7 +30,7 @@
 
 struct migrate_file {
 	int version;
-	char name[MIGRATE_NAME_MAX];  /* "0001_foundation", no ".sql" */
+	char name[MIGRATE_NAME_MAX]; /* "0001_foundation", no ".sql" */
 	char file[MIGRATE_NAME_MAX + 8];
 	char sha[CRYPTO_SHA256_HEX_LEN + 1];
 	int applied;
@@ -50,14 +50,14 @@ struct migrate_account {
 };
 
 static const struct migrate_account migrate_accounts[] = {
-	{ DB_APP, "licheng_app_r", offsetof(struct conf, db_app_user),
-	    offsetof(struct conf, secret_db_app_password) },
-	{ DB_WORKER, "licheng_worker_r", offsetof(struct conf, db_worker_user),
-	    offsetof(struct conf, secret_db_worker_password) },
-	{ DB_AUDIT, "licheng_audit_r", offsetof(struct conf, db_audit_user),
-	    offsetof(struct conf, secret_db_audit_password) },
-	{ DB_CENTRAL, "licheng_central_r", offsetof(struct conf, db_central_user),
-	    offsetof(struct conf, secret_db_central_password) },
+    {DB_APP, "licheng_app_r", offsetof(struct conf, db_app_user),
+	offsetof(struct conf, secret_db_app_password)},
+    {DB_WORKER, "licheng_worker_r", offsetof(struct conf, db_worker_user),
+	offsetof(struct conf, secret_db_worker_password)},
+    {DB_AUDIT, "licheng_audit_r", offsetof(struct conf, db_audit_user),
+	offsetof(struct conf, secret_db_audit_password)},
+    {DB_CENTRAL, "licheng_central_r", offsetof(struct conf, db_central_user),
+	offsetof(struct conf, secret_db_central_password)},
 };
 
 static const char *
@@ -82,7 +82,7 @@ migrate_name_ok(const char *file, int *version, char *name, size_t namelen)
 		return 0;
 	for (i = 5; i < len - 4; i++)
 		if (!((file[i] >= 'a' && file[i] <= 'z') ||
-		    (file[i] >= '0' && file[i] <= '9') || file[i] == '_'))
+			(file[i] >= '0' && file[i] <= '9') || file[i] == '_'))
 			return 0;
 	*version = (file[0] - '0') * 1000 + (file[1] - '0') * 100 +
 	    (file[2] - '0') * 10 + (file[3] - '0');
@@ -134,11 +134,11 @@ migrate_scan(const char *dir, struct migrate_set *set)
 		if (len < 4 || strcmp(de->d_name + len - 4, ".sql") != 0)
 			continue;
 		memset(&f, 0, sizeof(f));
-		if (!migrate_name_ok(de->d_name, &f.version, f.name,
-		    sizeof(f.name))) {
+		if (!migrate_name_ok(
+			de->d_name, &f.version, f.name, sizeof(f.name))) {
 			log_error("%s/%s: a migration is named NNNN_name.sql "
-			    "(four digits, '_', then a-z 0-9 _)", dir,
-			    de->d_name);
+				  "(four digits, '_', then a-z 0-9 _)",
+			    dir, de->d_name);
 			goto out;
 		}
 		if (str_copy(f.file, sizeof(f.file), de->d_name) != 0 ||
@@ -151,8 +151,8 @@ migrate_scan(const char *dir, struct migrate_set *set)
 		for (i = 0; i < set->n; i++) {
 			if (set->v[i].version == f.version) {
 				log_error("%s/%s: version %04d is also used by "
-				    "%s", dir, f.file, f.version,
-				    set->v[i].file);
+					  "%s",
+				    dir, f.file, f.version, set->v[i].file);
 				goto out;
 			}
 		}
@@ -188,8 +188,8 @@ migrate_read_file(const char *path, struct buf *b)
 	char err[512], *data;
 	size_t len;
 
-	if (file_read_all(path, MIGRATE_FILE_MAX, &data, &len, err,
-	    sizeof(err)) != 0) {
+	if (file_read_all(
+		path, MIGRATE_FILE_MAX, &data, &len, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		return -1;
 	}
@@ -205,8 +205,10 @@ migrate_create_db(struct db *db, const char *name)
 	char sql[256];
 	int n;
 
-	n = snprintf(sql, sizeof(sql), "CREATE DATABASE IF NOT EXISTS `%s` "
-	    "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", name);
+	n = snprintf(sql, sizeof(sql),
+	    "CREATE DATABASE IF NOT EXISTS `%s` "
+	    "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+	    name);
 	if (n < 0 || (size_t)n >= sizeof(sql)) {
 		log_error("database name too long: %s", name);
 		return -1;
@@ -224,21 +226,21 @@ migrate_check_names(const struct conf *c)
 	    !cli_sql_ident_ok(c->db_migrate_user) ||
 	    !cli_sql_host_ok(c->db_grant_host)) {
 		log_error("database names, user names and grant_host must be "
-		    "[A-Za-z0-9_] (grant_host also . %% : -)");
+			  "[A-Za-z0-9_] (grant_host also . %% : -)");
 		return -1;
 	}
 	for (i = 0; i < ARRAY_SIZE(migrate_accounts); i++) {
-		if (!cli_sql_ident_ok(migrate_conf_str(c,
-		    migrate_accounts[i].user_off))) {
+		if (!cli_sql_ident_ok(
+			migrate_conf_str(c, migrate_accounts[i].user_off))) {
 			log_error("database user names must be [A-Za-z0-9_]");
 			return -1;
 		}
-		if (!cli_sql_secret_ok(migrate_conf_str(c,
-		    migrate_accounts[i].pw_off))) {
+		if (!cli_sql_secret_ok(
+			migrate_conf_str(c, migrate_accounts[i].pw_off))) {
 			log_error("the password of database user %s must be "
-			    "1-128 printable characters without quotes, "
-			    "backslash or space", migrate_conf_str(c,
-			    migrate_accounts[i].user_off));
+				  "1-128 printable characters without quotes, "
+				  "backslash or space",
+			    migrate_conf_str(c, migrate_accounts[i].user_off));
 			return -1;
 		}
 	}
@@ -252,8 +254,7 @@ migrate_check_names(const struct conf *c)
  * database since without its role it may not use any.
  */
 static int
-migrate_default_role(const struct conf *c, enum db_role who,
-    const char *role)
+migrate_default_role(const struct conf *c, enum db_role who, const char *role)
 {
 	char sql[96];
 	struct db *db;
@@ -265,8 +266,8 @@ migrate_default_role(const struct conf *c, enum db_role who,
 		return -1;
 	}
 	db = db_new(c, who);
-	if (db_select(db, "") == 0 && db_exec(db, sql, NULL, 0, NULL,
-	    NULL) == 0)
+	if (db_select(db, "") == 0 &&
+	    db_exec(db, sql, NULL, 0, NULL, NULL) == 0)
 		rc = 0;
 	db_free(db);
 	return rc;
@@ -295,8 +296,8 @@ migrate_accounts_ensure(const struct conf *c, struct db *db)
 		    "GRANT %s TO '%s'@'%s'",
 		    user, host, pw, user, host, pw, role, user, host);
 		if (db_exec_script(db, sql.data, sql.len) != 0 ||
-		    migrate_default_role(c, migrate_accounts[i].who,
-		    role) != 0) {
+		    migrate_default_role(c, migrate_accounts[i].who, role) !=
+			0) {
 			log_error("ensuring database account %s@%s failed",
 			    user, host);
 			rc = -1;
@@ -316,8 +317,10 @@ migrate_load_applied(struct db *db, struct migrate_set *set)
 	long long v;
 	int found, rc = 0;
 
-	r = db_query(db, "SELECT version, name, sha256 FROM schema_migrations "
-	    "ORDER BY version", NULL, 0);
+	r = db_query(db,
+	    "SELECT version, name, sha256 FROM schema_migrations "
+	    "ORDER BY version",
+	    NULL, 0);
 	if (r == NULL)
 		return -1;
 	for (i = 0; i < db_res_rows(r); i++) {
@@ -330,18 +333,22 @@ migrate_load_applied(struct db *db, struct migrate_set *set)
 			found = 1;
 			set->v[j].applied = 1;
 			if (sha == NULL || strcmp(sha, set->v[j].sha) != 0) {
-				log_error("%s was changed after it was applied "
+				log_error(
+				    "%s was changed after it was applied "
 				    "(recorded sha256 %s, now %s); write a new "
-				    "migration instead", set->v[j].file,
-				    sha != NULL ? sha : "none", set->v[j].sha);
+				    "migration instead",
+				    set->v[j].file, sha != NULL ? sha : "none",
+				    set->v[j].sha);
 				rc = -1;
 			}
 		}
 		if (!found)
-			log_warn("migration %04lld (%s) is applied but its file "
-			    "is not in this release", v,
-			    db_res_get(r, i, 1) != NULL ?
-			    db_res_get(r, i, 1) : "?");
+			log_warn(
+			    "migration %04lld (%s) is applied but its file "
+			    "is not in this release",
+			    v,
+			    db_res_get(r, i, 1) != NULL ? db_res_get(r, i, 1)
+							: "?");
 	}
 	db_res_free(r);
 	return rc;
@@ -365,15 +372,15 @@ migrate_apply(struct db *db, const char *dir, const char *dbname,
 		char now[CRYPTO_SHA256_HEX_LEN + 1];
 
 		if (crypto_sha256_hex(script.data != NULL ? script.data : "",
-		    script.len, now) != 0)
+			script.len, now) != 0)
 			goto out;
 		if (strcmp(now, f->sha) != 0) {
 			log_error("%s changed while migrating", path);
 			goto out;
 		}
 	}
-	if (db_exec_script(db, script.data != NULL ? script.data : "",
-	    script.len) != 0) {
+	if (db_exec_script(
+		db, script.data != NULL ? script.data : "", script.len) != 0) {
 		log_error("%s failed; nothing recorded for it", f->file);
 		goto out;
 	}
@@ -383,9 +390,10 @@ migrate_apply(struct db *db, const char *dir, const char *dbname,
 	p[0] = DB_INT(f->version);
 	p[1] = DB_STR(f->name);
 	p[2] = DB_STR(f->sha);
-	if (db_exec(db, "INSERT INTO schema_migrations (version, name, "
-	    "sha256, applied_at) VALUES (?, ?, ?, NOW(6))", p, 3, NULL,
-	    NULL) != 0)
+	if (db_exec(db,
+		"INSERT INTO schema_migrations (version, name, "
+		"sha256, applied_at) VALUES (?, ?, ?, NOW(6))",
+		p, 3, NULL, NULL) != 0)
 		goto out;
 	printf("applied %s\n", f->name);
 	if (fflush(stdout) == EOF) {
@@ -420,10 +428,10 @@ int
 cmd_migrate_run(const struct conf *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
+	    {"dir", required_argument, NULL, 'd'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct migrate_set set = { NULL, 0 };
+	struct migrate_set set = {NULL, 0};
 	const char *dir = c->migrations_dir;
 	struct db *db = NULL;
 	size_t i, applied = 0;
@@ -432,9 +440,7 @@ cmd_migrate_run(const struct conf *c, int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'd':
-			dir = optarg;
-			break;
+		case 'd': dir = optarg; break;
 		default:
 			fprintf(stderr, "usage: licheng migrate [--dir DIR]\n");
 			return 2;
@@ -445,7 +451,8 @@ cmd_migrate_run(const struct conf *c, int argc, char **argv)
 		return 2;
 	}
 	if (dir == NULL || dir[0] == '\0') {
-		log_error("no migrations directory (paths.migrations or --dir)");
+		log_error(
+		    "no migrations directory (paths.migrations or --dir)");
 		return 1;
 	}
 	if (migrate_check_names(c) != 0 || migrate_scan(dir, &set) != 0)
@@ -453,16 +460,17 @@ cmd_migrate_run(const struct conf *c, int argc, char **argv)
 	db = db_new(c, DB_MIGRATE);
 	if (migrate_create_db(db, c->db_name) != 0 ||
 	    migrate_create_db(db, c->db_central_name) != 0 ||
-	    db_select(db, c->db_name) != 0 ||
-	    migrate_lock(db) != 0)
+	    db_select(db, c->db_name) != 0 || migrate_lock(db) != 0)
 		goto out;
-	if (db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-	    "version INT NOT NULL PRIMARY KEY, "
-	    "name VARCHAR(128) NOT NULL, "
-	    "sha256 CHAR(64) CHARACTER SET ascii NOT NULL, "
-	    "applied_at DATETIME(6) NOT NULL"
-	    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 "
-	    "COLLATE=utf8mb4_unicode_ci", NULL, 0, NULL, NULL) != 0)
+	if (db_exec(db,
+		"CREATE TABLE IF NOT EXISTS schema_migrations ("
+		"version INT NOT NULL PRIMARY KEY, "
+		"name VARCHAR(128) NOT NULL, "
+		"sha256 CHAR(64) CHARACTER SET ascii NOT NULL, "
+		"applied_at DATETIME(6) NOT NULL"
+		") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 "
+		"COLLATE=utf8mb4_unicode_ci",
+		NULL, 0, NULL, NULL) != 0)
 		goto out;
 	/* Every applied file is checked before anything new is applied. */
 	if (migrate_load_applied(db, &set) != 0)
@@ -503,7 +511,8 @@ cmd_migrate_bootstrap_sql(const struct conf *c, int argc, char **argv)
 	    !cli_sql_ident_ok(c->db_name) ||
 	    !cli_sql_ident_ok(c->db_central_name) ||
 	    !cli_sql_secret_ok(c->secret_db_migrate_password)) {
-		log_error("the migrate user, grant_host, database names or "
+		log_error(
+		    "the migrate user, grant_host, database names or "
 		    "the migrate password contain characters that cannot be "
 		    "placed into SQL");
 		return 1;
@@ -516,16 +525,17 @@ cmd_migrate_bootstrap_sql(const struct conf *c, int argc, char **argv)
 	 * mysql schema (root in all but name), so the runner has each
 	 * account set its own default role instead.
 	 */
-	printf("-- Run once as the MariaDB root user: creates the account "
+	printf(
+	    "-- Run once as the MariaDB root user: creates the account "
 	    "that `licheng migrate` uses.\n"
 	    "CREATE USER IF NOT EXISTS '%s'@'%s' IDENTIFIED BY '%s';\n"
 	    "ALTER USER '%s'@'%s' IDENTIFIED BY '%s';\n"
 	    "GRANT ALL PRIVILEGES ON `%s`.* TO '%s'@'%s' WITH GRANT OPTION;\n"
 	    "GRANT ALL PRIVILEGES ON `%s`.* TO '%s'@'%s' WITH GRANT OPTION;\n"
 	    "GRANT CREATE USER ON *.* TO '%s'@'%s';\n",
-	    u, h, c->secret_db_migrate_password,
-	    u, h, c->secret_db_migrate_password,
-	    c->db_name, u, h, c->db_central_name, u, h, u, h);
+	    u, h, c->secret_db_migrate_password, u, h,
+	    c->secret_db_migrate_password, c->db_name, u, h, c->db_central_name,
+	    u, h, u, h);
 	if (fflush(stdout) == EOF) {
 		log_error("writing to standard output: %s", strerror(errno));
 		return 1;

@@ -33,7 +33,8 @@ cmd_store_init(const struct conf *c, int argc, char **argv)
 		return cmd_store_usage("init");
 	if (strcmp(c->store_primary, c->store_replica) == 0) {
 		log_error("store.primary and store.replica are the same "
-		    "directory (%s)", c->store_primary);
+			  "directory (%s)",
+		    c->store_primary);
 		return 1;
 	}
 	db = db_new(c, DB_MIGRATE);
@@ -47,7 +48,8 @@ cmd_store_init(const struct conf *c, int argc, char **argv)
 	if (store_init_root(c->store_primary, primary) != 0)
 		goto out;
 	if (store_init_root(c->store_replica, replica) != 0) {
-		log_error("the primary root %s now holds STORE_ID %s, which is "
+		log_error(
+		    "the primary root %s now holds STORE_ID %s, which is "
 		    "not recorded; remove it once the replica root is fixed",
 		    c->store_primary, primary);
 		goto out;
@@ -56,14 +58,17 @@ cmd_store_init(const struct conf *c, int argc, char **argv)
 	p[1] = DB_STR(replica);
 	if (db_begin(db) != 0)
 		goto out;
-	if (db_exec(db, "INSERT INTO store_roots (name, store_id, created_at) "
-	    "VALUES ('primary', ?, NOW(6)), ('replica', ?, NOW(6))", p, 2,
-	    NULL, NULL) != 0 || db_commit(db) != 0) {
+	if (db_exec(db,
+		"INSERT INTO store_roots (name, store_id, created_at) "
+		"VALUES ('primary', ?, NOW(6)), ('replica', ?, NOW(6))",
+		p, 2, NULL, NULL) != 0 ||
+	    db_commit(db) != 0) {
 		(void)db_rollback(db);
-		log_error("the roots hold new STORE_ID markers that are not "
+		log_error(
+		    "the roots hold new STORE_ID markers that are not "
 		    "recorded; remove %s/STORE_ID and %s/STORE_ID, then run "
-		    "`licheng store init` again", c->store_primary,
-		    c->store_replica);
+		    "`licheng store init` again",
+		    c->store_primary, c->store_replica);
 		goto out;
 	}
 	printf("primary %s: initialised, store id %s\n", c->store_primary,
@@ -95,10 +100,8 @@ cmd_store_check(const struct conf *c, int argc, char **argv)
 	db_free(db);
 	sp = store_root_check(c->store_primary, primary);
 	sr = store_root_check(c->store_replica, replica);
-	printf("primary %s: %s\n", c->store_primary,
-	    store_root_state_name(sp));
-	printf("replica %s: %s\n", c->store_replica,
-	    store_root_state_name(sr));
+	printf("primary %s: %s\n", c->store_primary, store_root_state_name(sp));
+	printf("replica %s: %s\n", c->store_replica, store_root_state_name(sr));
 	if (fflush(stdout) == EOF)
 		return 1;
 	return sp == STORE_ROOT_OK && sr == STORE_ROOT_OK ? 0 : 1;

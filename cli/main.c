@@ -21,22 +21,20 @@ static int main_help(const struct conf *c, int argc, char **argv);
  * usage line. Commands are matched on the longest name first by the
  * number of words, so "store init" and "store" can coexist. */
 static const struct cli_cmd main_cmds[] = {
-	{ "migrate", cmd_migrate_run,
-	    "[--dir DIR]      apply new migrations, ensure the accounts" },
-	{ "db bootstrap-sql", cmd_migrate_bootstrap_sql,
-	    "        print the SQL that creates the migrate account" },
-	{ "store init", cmd_store_init,
-	    "              initialise both store roots once" },
-	{ "store check", cmd_store_check,
-	    "             print each store root's state" },
-	{ "school add", cli_school_add,
-	    "--code CODE --name NAME  add a school" },
-	{ "user add", cli_user_add,
-	    "[--school CODE] --role ROLE ...  issue a personal account" },
-	{ "demo seed", cli_demo_seed,
-	    "               the demo stack's schools and accounts" },
-	{ "help", main_help,
-	    "                    this text" },
+    {"migrate", cmd_migrate_run,
+	"[--dir DIR]      apply new migrations, ensure the accounts"},
+    {"db bootstrap-sql", cmd_migrate_bootstrap_sql,
+	"        print the SQL that creates the migrate account"},
+    {"store init", cmd_store_init,
+	"              initialise both store roots once"},
+    {"store check", cmd_store_check,
+	"             print each store root's state"},
+    {"school add", cli_school_add, "--code CODE --name NAME  add a school"},
+    {"user add", cli_user_add,
+	"[--school CODE] --role ROLE ...  issue a personal account"},
+    {"demo seed", cli_demo_seed,
+	"               the demo stack's schools and accounts"},
+    {"help", main_help, "                    this text"},
 };
 
 static void
@@ -44,13 +42,15 @@ main_usage(void)
 {
 	size_t i;
 
-	fprintf(stderr, "usage: licheng [-n] [-c FILE] COMMAND [ARGS]\n"
+	fprintf(stderr,
+	    "usage: licheng [-n] [-c FILE] COMMAND [ARGS]\n"
 	    "  -c FILE  configuration (else $LICHENG_CONF, else %s)\n"
 	    "  -n       check the configuration and exit\n"
-	    "commands:\n", conf_default_path(NULL));
+	    "commands:\n",
+	    conf_default_path(NULL));
 	for (i = 0; i < ARRAY_SIZE(main_cmds); i++)
-		fprintf(stderr, "  %s %s\n", main_cmds[i].name,
-		    main_cmds[i].usage);
+		fprintf(
+		    stderr, "  %s %s\n", main_cmds[i].name, main_cmds[i].usage);
 }
 
 static int
@@ -110,15 +110,9 @@ main(int argc, char **argv)
 	}
 	while ((ch = getopt(argc, argv, "+c:nh")) != -1) {
 		switch (ch) {
-		case 'c':
-			cli_path = optarg;
-			break;
-		case 'n':
-			check_only = 1;
-			break;
-		default:
-			main_usage();
-			return 2;
+		case 'c': cli_path = optarg; break;
+		case 'n': check_only = 1; break;
+		default: main_usage(); return 2;
 		}
 	}
 	argc -= optind;
@@ -136,16 +130,16 @@ main(int argc, char **argv)
 			}
 		}
 		if (cmd == NULL) {
-			fprintf(stderr, "licheng: unknown command: %s\n",
-			    argv[0]);
+			fprintf(
+			    stderr, "licheng: unknown command: %s\n", argv[0]);
 			main_usage();
 			return 2;
 		}
 		if (cmd->run == main_help)
 			return main_help(NULL, 0, NULL);
 	}
-	if ((c = conf_load(conf_default_path(cli_path), err,
-	    sizeof(err))) == NULL) {
+	if ((c = conf_load(conf_default_path(cli_path), err, sizeof(err))) ==
+	    NULL) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
@@ -155,7 +149,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	/* Always standard error, at the configured level. */
-	if (c->log_level != NULL && log_level_parse(c->log_level, &level) == 0 &&
+	if (c->log_level != NULL &&
+	    log_level_parse(c->log_level, &level) == 0 &&
 	    log_open("-", level) != 0) {
 		fprintf(stderr, "licheng: cannot log to standard error\n");
 		conf_free(c);

@@ -43,7 +43,7 @@ struct app {
 	 * lets /healthz tell the state of each root. "" until first read. */
 	char store_ids[2][STORE_ID_LEN + 1];
 	int store_ids_loaded;
-	int64_t store_ids_at;	/* now_ms() when they were read */
+	int64_t store_ids_at; /* now_ms() when they were read */
 };
 
 /* The child's database handle, created on first use (it connects lazily). */

@@ -19,10 +19,11 @@ home_get(struct app *app, struct request *r)
 
 	lang = i18n_pick_lang(NULL, request_param(r, "HTTP_ACCEPT_LANGUAGE"));
 	ctx = tval_obj();
-	rc = tval_set_str(ctx, "title", i18n_get(app->msgs, lang, "home.title"));
+	rc =
+	    tval_set_str(ctx, "title", i18n_get(app->msgs, lang, "home.title"));
 	if (rc == 0)
-		rc = page_render(app->tmpl, app->msgs, lang, "home", ctx,
-		    &r->body);
+		rc = page_render(
+		    app->tmpl, app->msgs, lang, "home", ctx, &r->body);
 	tval_free(ctx);
 	if (rc != 0) {
 		buf_reset(&r->body);

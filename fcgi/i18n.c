@@ -99,7 +99,6 @@ i18n_seg_valid(const char *s, size_t n)
 	return 1;
 }
 
-
 static void
 i18n_cat_add(struct i18n_cat *c, const char *key, const char *val, size_t vlen,
     const yaml_mark_t *mark)
@@ -296,7 +295,8 @@ i18n_cat_load(struct i18n_cat *c, const char *dir, const char *file, char *err,
 		i18n_errf(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
-	if (file_read_all(c->path, I18N_MAX_FILE, &data, &len, err, errlen) == -1)
+	if (file_read_all(c->path, I18N_MAX_FILE, &data, &len, err, errlen) ==
+	    -1)
 		return -1;
 	rc = i18n_parse(c, data, len, err, errlen);
 	free(data);

@@ -524,8 +524,8 @@ main_run(const char *path)
 		goto done;
 	if (app.conf->fcgi_pid_file != NULL &&
 	    app.conf->fcgi_pid_file[0] != '\0') {
-		if (pidfile_write(app.conf->fcgi_pid_file, err,
-		    sizeof(err)) != 0) {
+		if (pidfile_write(app.conf->fcgi_pid_file, err, sizeof(err)) !=
+		    0) {
 			main_fail(app.conf, "%s", err);
 			goto done;
 		}

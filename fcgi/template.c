@@ -583,7 +583,6 @@ tmpl_has(const struct tmpl_set *t, const char *name)
 	return tmpl_find(t, name) != NULL;
 }
 
-
 /* Links every partial to its template and refuses include cycles. */
 static int
 tmpl_link(struct tmpl_set *set, struct tmpl *t, char *err, size_t errlen)
@@ -673,7 +672,7 @@ tmpl_load_dir(const char *dir, char *err, size_t errlen)
 		t->path = xstrdup(path);
 		set->n++;
 		if (file_read_all(path, TMPL_MAX_FILE, &t->src, &t->srclen, err,
-		    errlen) == -1)
+			errlen) == -1)
 			goto fail;
 	}
 	if (errno != 0) {

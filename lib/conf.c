@@ -30,12 +30,12 @@
 #endif
 
 #define CONF_FILE_MAX (1024 * 1024)
-#define CONF_KEY_MAX 128     /* a dotted key, with its NUL */
-#define CONF_KEYS_MAX 64     /* entries in the largest table */
+#define CONF_KEY_MAX 128 /* a dotted key, with its NUL */
+#define CONF_KEYS_MAX 64 /* entries in the largest table */
 #define CONF_SECTIONS_MAX 16
 #define CONF_PATH_MAX 4095
-#define CONF_SOCKET_MAX 107  /* sun_path holds 108 bytes with the NUL */
-#define CONF_SHOW_MAX 64     /* bytes of a bad value quoted in a message */
+#define CONF_SOCKET_MAX 107 /* sun_path holds 108 bytes with the NUL */
+#define CONF_SHOW_MAX 64 /* bytes of a bad value quoted in a message */
 
 #define LOWER "abcdefghijklmnopqrstuvwxyz"
 #define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -43,33 +43,34 @@
 #define SECRET_CHARS LOWER UPPER DIGIT "_.~+-"
 
 enum conf_type {
-	CT_STRING,   /* length min..max, every byte from chars */
-	CT_PATH,     /* absolute, at most max bytes, no ".." component */
-	CT_INT,      /* decimal, min..max */
-	CT_PORT,     /* decimal, 1..65535 */
-	CT_MODE,     /* octal with a leading 0 (0660), min..max */
-	CT_ENUM,     /* one of the '|'-separated words in chars */
-	CT_BOOL,     /* true or false, into an int */
+	CT_STRING, /* length min..max, every byte from chars */
+	CT_PATH, /* absolute, at most max bytes, no ".." component */
+	CT_INT, /* decimal, min..max */
+	CT_PORT, /* decimal, 1..65535 */
+	CT_MODE, /* octal with a leading 0 (0660), min..max */
+	CT_ENUM, /* one of the '|'-separated words in chars */
+	CT_BOOL, /* true or false, into an int */
 	CT__MAX
 };
 
-#define CK_REQUIRED 0x01  /* no default: the file must set it */
-#define CK_SECRET 0x02    /* never quoted in messages; wiped in conf_free */
-#define CK_DASH 0x04      /* CT_PATH: "-" (standard error) is accepted too */
-#define CK_NODIGIT 0x08   /* CT_STRING: the first byte is not a digit */
+#define CK_REQUIRED 0x01 /* no default: the file must set it */
+#define CK_SECRET 0x02 /* never quoted in messages; wiped in conf_free */
+#define CK_DASH 0x04 /* CT_PATH: "-" (standard error) is accepted too */
+#define CK_NODIGIT 0x08 /* CT_STRING: the first byte is not a digit */
 
 struct conf_key {
-	const char *name;   /* dotted: "fcgi.children" */
+	const char *name; /* dotted: "fcgi.children" */
 	enum conf_type type;
 	long long min, max; /* value bounds, or length bounds for strings */
-	size_t off;         /* offsetof(struct conf, field) */
+	size_t off; /* offsetof(struct conf, field) */
 	int flags;
-	const char *def;    /* default, as YAML text; NULL = "" or 0 */
-	const char *chars;  /* CT_STRING: allowed bytes; CT_ENUM: the words */
-	const char *what;   /* CT_STRING: what is expected, for messages */
+	const char *def; /* default, as YAML text; NULL = "" or 0 */
+	const char *chars; /* CT_STRING: allowed bytes; CT_ENUM: the words */
+	const char *what; /* CT_STRING: what is expected, for messages */
 };
 
 #define F(f) offsetof(struct conf, f)
+// clang-format off
 #define K_STR(n, f, fl, d, lo, hi, ch, w) \
 	{ n, CT_STRING, lo, hi, F(f), fl, d, ch, w }
 #define K_PATH(n, f, fl, d) \
@@ -172,6 +173,7 @@ static const struct conf_key conf_secret_keys[] = {
 	    CK_REQUIRED, 16),
 	K_SECRET("redis.password", secret_redis_password, 0, 0),
 };
+// clang-format on
 
 /* A place in a file, 1-based; line 0 means "not seen". */
 struct conf_loc {
@@ -181,7 +183,7 @@ struct conf_loc {
 
 struct conf_section {
 	char name[CONF_KEY_MAX];
-	struct conf_loc loc;   /* the key that opens the section */
+	struct conf_loc loc; /* the key that opens the section */
 };
 
 /* One file being loaded into c through one table. */
@@ -191,7 +193,7 @@ struct conf_ctx {
 	size_t errlen;
 	const struct conf_key *keys;
 	size_t nkeys;
-	struct conf_loc locs[CONF_KEYS_MAX];   /* where keys[i] was set */
+	struct conf_loc locs[CONF_KEYS_MAX]; /* where keys[i] was set */
 	struct conf_section sections[CONF_SECTIONS_MAX];
 	size_t nsections;
 	struct conf *c;
@@ -216,8 +218,7 @@ conf_put_err(char *err, size_t errlen, const char *msg)
 }
 
 static void
-conf_vfail(struct conf_ctx *x, struct conf_loc loc, const char *fmt,
-    va_list ap)
+conf_vfail(struct conf_ctx *x, struct conf_loc loc, const char *fmt, va_list ap)
 {
 	char msg[CONF_ERR_MAX], line[CONF_ERR_MAX];
 	int n;
@@ -283,7 +284,7 @@ conf_mark(yaml_mark_t m)
 static struct conf_loc
 conf_loc_none(void)
 {
-	struct conf_loc loc = { 0, 0 };
+	struct conf_loc loc = {0, 0};
 
 	return loc;
 }
@@ -330,14 +331,10 @@ static const char *
 conf_node_kind(const yaml_node_t *n)
 {
 	switch (n->type) {
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	case YAML_SEQUENCE_NODE:
-		return "a sequence";
-	case YAML_SCALAR_NODE:
-		return "a scalar";
-	default:
-		return "nothing";
+	case YAML_MAPPING_NODE: return "a mapping";
+	case YAML_SEQUENCE_NODE: return "a sequence";
+	case YAML_SCALAR_NODE: return "a scalar";
+	default: return "nothing";
 	}
 }
 
@@ -467,12 +464,14 @@ conf_set_string(struct conf_ctx *x, const struct conf_key *k, const char *s,
 	for (i = 0; i < len && !bad; i++)
 		if (s[i] == '\0' || strchr(k->chars, s[i]) == NULL)
 			bad = 1;
-	if (!bad && len > 0 && (k->flags & CK_NODIGIT) &&
-	    s[0] >= '0' && s[0] <= '9')
+	if (!bad && len > 0 && (k->flags & CK_NODIGIT) && s[0] >= '0' &&
+	    s[0] <= '9')
 		bad = 1;
 	if (bad && (k->flags & CK_SECRET))
-		return conf_fail(x, loc, "expected %s for \"%s\" (the value "
-		    "is not shown)", k->what, k->name);
+		return conf_fail(x, loc,
+		    "expected %s for \"%s\" (the value "
+		    "is not shown)",
+		    k->what, k->name);
 	if (bad) {
 		conf_show(s, len, shown, sizeof(shown));
 		return conf_fail(x, loc, "expected %s, got %s", k->what, shown);
@@ -500,19 +499,28 @@ conf_set_path(struct conf_ctx *x, const struct conf_key *k, const char *s,
 	if ((k->flags & CK_DASH) && len == 1 && s[0] == '-')
 		goto ok;
 	if (len == 0 || s[0] != '/')
-		return conf_fail(x, loc, "expected an absolute path (starting "
-		    "with /)%s, got %s", dash, shown);
+		return conf_fail(x, loc,
+		    "expected an absolute path (starting "
+		    "with /)%s, got %s",
+		    dash, shown);
 	if ((long long)len > k->max)
-		return conf_fail(x, loc, "expected an absolute path of at most "
-		    "%lld bytes%s, got %s", k->max, k->max == CONF_SOCKET_MAX ?
-		    " (a unix socket path)" : "", shown);
+		return conf_fail(x, loc,
+		    "expected an absolute path of at most "
+		    "%lld bytes%s, got %s",
+		    k->max,
+		    k->max == CONF_SOCKET_MAX ? " (a unix socket path)" : "",
+		    shown);
 	for (i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return conf_fail(x, loc, "expected an absolute path "
-			    "without control characters, got %s", shown);
+			return conf_fail(x, loc,
+			    "expected an absolute path "
+			    "without control characters, got %s",
+			    shown);
 	if (conf_path_dotdot(s))
-		return conf_fail(x, loc, "expected an absolute path without "
-		    "\"..\" components, got %s", shown);
+		return conf_fail(x, loc,
+		    "expected an absolute path without "
+		    "\"..\" components, got %s",
+		    shown);
 ok:
 	free(*field);
 	*field = xstrndup(s, len);
@@ -530,8 +538,10 @@ conf_set_number(struct conf_ctx *x, const struct conf_key *k, const char *s,
 
 	if (k->type == CT_MODE) {
 		rc = conf_parse_mode(s, len, &v);
-		snprintf(expect, sizeof(expect), "an octal mode from %04llo to "
-		    "%04llo (such as 0660)", k->min, k->max);
+		snprintf(expect, sizeof(expect),
+		    "an octal mode from %04llo to "
+		    "%04llo (such as 0660)",
+		    k->min, k->max);
 	} else {
 		rc = conf_parse_int(s, len, &v);
 		snprintf(expect, sizeof(expect), "%s from %lld to %lld",
@@ -542,8 +552,8 @@ conf_set_number(struct conf_ctx *x, const struct conf_key *k, const char *s,
 	if (rc == -1)
 		return conf_fail(x, loc, "expected %s, got %s", expect, shown);
 	if (rc == -2 || v < k->min || v > k->max)
-		return conf_fail(x, loc, "out of range: expected %s, got %s",
-		    expect, shown);
+		return conf_fail(
+		    x, loc, "out of range: expected %s, got %s", expect, shown);
 	*field = (int)v;
 	return 0;
 }
@@ -557,35 +567,31 @@ conf_set(struct conf_ctx *x, const struct conf_key *k, const char *s,
 	char **field;
 
 	switch (k->type) {
-	case CT_STRING:
-		return conf_set_string(x, k, s, len, loc);
-	case CT_PATH:
-		return conf_set_path(x, k, s, len, loc);
+	case CT_STRING: return conf_set_string(x, k, s, len, loc);
+	case CT_PATH: return conf_set_path(x, k, s, len, loc);
 	case CT_INT:
 	case CT_PORT:
-	case CT_MODE:
-		return conf_set_number(x, k, s, len, loc);
+	case CT_MODE: return conf_set_number(x, k, s, len, loc);
 	case CT_BOOL:
 		if (conf_enum_has("true|false", s, len)) {
 			*(int *)(void *)((char *)x->c + k->off) = s[0] == 't';
 			return 0;
 		}
 		conf_show(s, len, shown, sizeof(shown));
-		return conf_fail(x, loc, "expected true or false, got %s",
-		    shown);
+		return conf_fail(
+		    x, loc, "expected true or false, got %s", shown);
 	case CT_ENUM:
 		if (!conf_enum_has(k->chars, s, len)) {
 			conf_show(s, len, shown, sizeof(shown));
 			conf_enum_list(k->chars, words, sizeof(words));
-			return conf_fail(x, loc, "expected one of %s, got %s",
-			    words, shown);
+			return conf_fail(
+			    x, loc, "expected one of %s, got %s", words, shown);
 		}
 		field = (char **)(void *)((char *)x->c + k->off);
 		free(*field);
 		*field = xstrndup(s, len);
 		return 0;
-	default:
-		return conf_fail(x, loc, "key \"%s\" has no type", k->name);
+	default: return conf_fail(x, loc, "key \"%s\" has no type", k->name);
 	}
 }
 
@@ -649,8 +655,8 @@ conf_distance(const char *a, const char *b)
 /* The known key or section closest to name, when it is close enough to be
  * a typo (at most two edits, and not most of the word). */
 static const char *
-conf_suggest(const struct conf_ctx *x, const char *name, char *out,
-    size_t outlen)
+conf_suggest(
+    const struct conf_ctx *x, const char *name, char *out, size_t outlen)
 {
 	size_t i, n, d, best = (size_t)-1;
 	const char *kn;
@@ -659,7 +665,7 @@ conf_suggest(const struct conf_ctx *x, const char *name, char *out,
 	for (i = 0; i < x->nkeys; i++) {
 		kn = x->keys[i].name;
 		/* The key itself, then each section above it. */
-		for (n = strlen(kn); n > 0; ) {
+		for (n = strlen(kn); n > 0;) {
 			char cand[CONF_KEY_MAX];
 
 			if (n >= sizeof(cand))
@@ -681,8 +687,8 @@ conf_suggest(const struct conf_ctx *x, const char *name, char *out,
 }
 
 static int
-conf_unknown(struct conf_ctx *x, const char *name, size_t namelen,
-    struct conf_loc loc)
+conf_unknown(
+    struct conf_ctx *x, const char *name, size_t namelen, struct conf_loc loc)
 {
 	char shown[CONF_SHOW_MAX * 4 + 16], near[CONF_KEY_MAX];
 
@@ -746,13 +752,15 @@ conf_pair(struct conf_ctx *x, yaml_node_t *map, size_t idx, const char *prefix)
 		    "expected a key name, got %s", conf_node_kind(key));
 	kname = (const char *)key->data.scalar.value;
 	klen = key->data.scalar.length;
-	n = snprintf(full, sizeof(full), "%s%s%s", prefix, prefix[0] ? "." : "",
-	    kname);
+	n = snprintf(
+	    full, sizeof(full), "%s%s%s", prefix, prefix[0] ? "." : "", kname);
 	if (n < 0 || (size_t)n >= sizeof(full) || strlen(kname) != klen)
 		return conf_unknown(x, kname, klen, conf_mark(key->start_mark));
 	if (memchr(kname, '.', klen) != NULL)
-		return conf_fail(x, conf_mark(key->start_mark), "unknown key "
-		    "\"%s\" (write nested mappings, not dotted keys)", full);
+		return conf_fail(x, conf_mark(key->start_mark),
+		    "unknown key "
+		    "\"%s\" (write nested mappings, not dotted keys)",
+		    full);
 	for (p = map->data.mapping.pairs.start; p < pair; p++) {
 		other = yaml_document_get_node(x->doc, p->key);
 		if (other != NULL && other->type == YAML_SCALAR_NODE &&
@@ -769,8 +777,8 @@ conf_pair(struct conf_ctx *x, yaml_node_t *map, size_t idx, const char *prefix)
 			    conf_node_kind(val));
 		x->locs[k - x->keys] = conf_mark(key->start_mark);
 		if (conf_is_null(val))
-			return conf_set(x, k, "", 0,
-			    conf_mark(val->start_mark));
+			return conf_set(
+			    x, k, "", 0, conf_mark(val->start_mark));
 		return conf_set(x, k, (const char *)val->data.scalar.value,
 		    val->data.scalar.length, conf_mark(val->start_mark));
 	}
@@ -823,16 +831,16 @@ conf_finish(struct conf_ctx *x)
 		if (k->def == NULL) {
 			if (k->type == CT_STRING || k->type == CT_PATH ||
 			    k->type == CT_ENUM) {
-				char **field = (char **)(void *)
-				    ((char *)x->c + k->off);
+				char **field =
+				    (char **)(void *)((char *)x->c + k->off);
 
 				free(*field);
 				*field = xstrdup("");
 			}
 			continue;
 		}
-		if (conf_set(x, k, k->def, strlen(k->def),
-		    conf_loc_none()) != 0)
+		if (conf_set(x, k, k->def, strlen(k->def), conf_loc_none()) !=
+		    0)
 			return -1;
 	}
 	return 0;
@@ -907,17 +915,19 @@ static int
 conf_cross_check(struct conf_ctx *x)
 {
 	const struct conf *c = x->c;
-	const char *roots[2] = { "store.primary", "store.replica" };
-	const char *rootv[2] = { c->store_primary, c->store_replica };
+	const char *roots[2] = {"store.primary", "store.replica"};
+	const char *rootv[2] = {c->store_primary, c->store_replica};
 	int i;
 
 	if (c->db_socket[0] == '\0' && c->db_host[0] == '\0')
-		return conf_fail(x, conf_key_loc2(x, "database.host",
-		    "database.socket"), "set either database.socket or "
+		return conf_fail(x,
+		    conf_key_loc2(x, "database.host", "database.socket"),
+		    "set either database.socket or "
 		    "database.host");
 	if (c->redis_socket[0] == '\0' && c->redis_host[0] == '\0')
-		return conf_fail(x, conf_key_loc2(x, "redis.host",
-		    "redis.socket"), "set either redis.socket or redis.host");
+		return conf_fail(x,
+		    conf_key_loc2(x, "redis.host", "redis.socket"),
+		    "set either redis.socket or redis.host");
 	if (conf_path_within(c->store_primary, c->store_replica) &&
 	    conf_path_within(c->store_replica, c->store_primary))
 		return conf_fail(x, conf_key_loc(x, "store.replica"),
@@ -935,15 +945,18 @@ conf_cross_check(struct conf_ctx *x)
 			    c->fcgi_socket, roots[i], rootv[i]);
 	if (c->fcgi_slow_request > 0 && c->fcgi_request_timeout > 0 &&
 	    c->fcgi_slow_request >= c->fcgi_request_timeout)
-		return conf_fail(x, conf_key_loc2(x, "fcgi.slow_request",
-		    "fcgi.request_timeout"), "fcgi.slow_request (%d) must be "
-		    "less than fcgi.request_timeout (%d)", c->fcgi_slow_request,
-		    c->fcgi_request_timeout);
+		return conf_fail(x,
+		    conf_key_loc2(
+			x, "fcgi.slow_request", "fcgi.request_timeout"),
+		    "fcgi.slow_request (%d) must be "
+		    "less than fcgi.request_timeout (%d)",
+		    c->fcgi_slow_request, c->fcgi_request_timeout);
 	if (c->worker_children > c->worker_max_children)
-		return conf_fail(x, conf_key_loc2(x, "worker.children",
-		    "worker.max_children"), "worker.children (%d) must not be "
-		    "more than worker.max_children (%d)", c->worker_children,
-		    c->worker_max_children);
+		return conf_fail(x,
+		    conf_key_loc2(x, "worker.children", "worker.max_children"),
+		    "worker.children (%d) must not be "
+		    "more than worker.max_children (%d)",
+		    c->worker_children, c->worker_max_children);
 	return 0;
 }
 
@@ -965,25 +978,27 @@ conf_read(const char *path, int secrets, char **data, size_t *len, char *err,
 	*data = NULL;
 	*len = 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return conf_fail_file(err, errlen, "%s: cannot open: %s", path,
-		    strerror(errno));
+		return conf_fail_file(
+		    err, errlen, "%s: cannot open: %s", path, strerror(errno));
 	if (fstat(fd, &st) != 0) {
-		conf_fail_file(err, errlen, "%s: cannot stat: %s", path,
-		    strerror(errno));
+		conf_fail_file(
+		    err, errlen, "%s: cannot stat: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (secrets && !S_ISREG(st.st_mode)) {
 		close(fd);
-		return conf_fail_file(err, errlen, "%s: not a regular file; "
+		return conf_fail_file(err, errlen,
+		    "%s: not a regular file; "
 		    "the secrets file must be a regular file of mode 0600",
 		    path);
 	}
 	if (secrets && (st.st_mode & 077) != 0) {
 		close(fd);
-		return conf_fail_file(err, errlen, "%s: mode %04o is too open; "
-		    "the secrets file must be 0600 (chmod 600 %s)", path,
-		    (unsigned)(st.st_mode & 07777), path);
+		return conf_fail_file(err, errlen,
+		    "%s: mode %04o is too open; "
+		    "the secrets file must be 0600 (chmod 600 %s)",
+		    path, (unsigned)(st.st_mode & 07777), path);
 	}
 	buf_init(&b);
 	/* Room for the whole file up front, so that growing the buffer never
@@ -1006,8 +1021,10 @@ conf_read(const char *path, int secrets, char **data, size_t *len, char *err,
 		if (n == 0)
 			break;
 		if (b.len + (size_t)n > CONF_FILE_MAX) {
-			conf_fail_file(err, errlen, "%s: larger than %d bytes; "
-			    "not a configuration file", path, CONF_FILE_MAX);
+			conf_fail_file(err, errlen,
+			    "%s: larger than %d bytes; "
+			    "not a configuration file",
+			    path, CONF_FILE_MAX);
 			goto fail;
 		}
 		buf_append(&b, chunk, (size_t)n);
@@ -1030,7 +1047,7 @@ fail:
 static struct conf_loc
 conf_offset_loc(const char *data, size_t len, size_t off)
 {
-	struct conf_loc loc = { 1, 1 };
+	struct conf_loc loc = {1, 1};
 	size_t i;
 
 	for (i = 0; i < off && i < len; i++) {
@@ -1057,8 +1074,8 @@ conf_syntax(struct conf_ctx *x, yaml_parser_t *p, const char *data, size_t len)
 	if (p->context != NULL)
 		return conf_fail(x, loc, "%s (%s)",
 		    p->problem ? p->problem : "invalid YAML", p->context);
-	return conf_fail(x, loc, "%s",
-	    p->problem ? p->problem : "invalid YAML");
+	return conf_fail(
+	    x, loc, "%s", p->problem ? p->problem : "invalid YAML");
 }
 
 /* Wipes every scalar of a document that held secrets. */
@@ -1069,8 +1086,8 @@ conf_doc_cleanse(yaml_document_t *doc)
 
 	for (n = doc->nodes.start; n != NULL && n < doc->nodes.top; n++)
 		if (n->type == YAML_SCALAR_NODE && n->data.scalar.value != NULL)
-			OPENSSL_cleanse(n->data.scalar.value,
-			    n->data.scalar.length);
+			OPENSSL_cleanse(
+			    n->data.scalar.value, n->data.scalar.length);
 }
 
 /* Wipes libyaml's copies of the input, which held secrets. */
@@ -1081,8 +1098,8 @@ conf_parser_cleanse(yaml_parser_t *p)
 		OPENSSL_cleanse(p->raw_buffer.start,
 		    (size_t)(p->raw_buffer.end - p->raw_buffer.start));
 	if (p->buffer.start != NULL)
-		OPENSSL_cleanse(p->buffer.start,
-		    (size_t)(p->buffer.end - p->buffer.start));
+		OPENSSL_cleanse(
+		    p->buffer.start, (size_t)(p->buffer.end - p->buffer.start));
 }
 
 /* Parses data as one YAML document holding a mapping, and walks it. */
@@ -1104,12 +1121,14 @@ conf_parse(struct conf_ctx *x, const char *data, size_t len, int secrets)
 	x->doc = &doc;
 	root = yaml_document_get_root_node(&doc);
 	if (root == NULL || conf_is_null(root)) {
-		conf_fail(x, conf_loc_none(), "the file is empty; expected a "
+		conf_fail(x, conf_loc_none(),
+		    "the file is empty; expected a "
 		    "mapping of keys");
 		goto out_doc;
 	}
 	if (root->type != YAML_MAPPING_NODE) {
-		conf_fail(x, conf_mark(root->start_mark), "expected a mapping "
+		conf_fail(x, conf_mark(root->start_mark),
+		    "expected a mapping "
 		    "of keys at the top of the file, got %s",
 		    conf_node_kind(root));
 		goto out_doc;
@@ -1120,7 +1139,8 @@ conf_parse(struct conf_ctx *x, const char *data, size_t len, int secrets)
 	}
 	root2 = yaml_document_get_root_node(&extra);
 	if (root2 != NULL)
-		conf_fail(x, conf_mark(extra.start_mark), "a second YAML "
+		conf_fail(x, conf_mark(extra.start_mark),
+		    "a second YAML "
 		    "document; the file must hold exactly one");
 	if (secrets)
 		conf_doc_cleanse(&extra);
@@ -1187,9 +1207,9 @@ conf_load(const char *path, char *err, size_t errlen)
 	c = xcalloc(1, sizeof(*c));
 	c->path = xstrdup(path);
 	if (conf_load_file(c, path, conf_keys, ARRAY_SIZE(conf_keys), 0, err,
-	    errlen) != 0 ||
+		errlen) != 0 ||
 	    conf_load_file(c, c->secrets_file, conf_secret_keys,
-	    ARRAY_SIZE(conf_secret_keys), 1, err, errlen) != 0) {
+		ARRAY_SIZE(conf_secret_keys), 1, err, errlen) != 0) {
 		conf_free(c);
 		return NULL;
 	}

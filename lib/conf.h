@@ -12,22 +12,22 @@
 #define CONF_ERR_MAX 1024
 
 struct conf {
-	char *path;            /* the file this was loaded from */
-	char *secrets_file;    /* must be mode 0600 or 0400 */
+	char *path; /* the file this was loaded from */
+	char *secrets_file; /* must be mode 0600 or 0400 */
 
 	/* log */
-	char *log_file;        /* "-" = standard error */
-	char *log_level;       /* debug | info | warn | error */
+	char *log_file; /* "-" = standard error */
+	char *log_level; /* debug | info | warn | error */
 
 	/* database */
-	char *db_socket;       /* unix socket; empty = use host/port */
+	char *db_socket; /* unix socket; empty = use host/port */
 	char *db_host;
 	int db_port;
-	char *db_name;         /* the school database, e.g. licheng */
+	char *db_name; /* the school database, e.g. licheng */
 	char *db_central_name; /* the central database, e.g. licheng_central */
-	char *db_grant_host;   /* host part of the database accounts */
-	int db_connect_timeout;  /* seconds */
-	int db_rw_timeout;       /* seconds */
+	char *db_grant_host; /* host part of the database accounts */
+	int db_connect_timeout; /* seconds */
+	int db_rw_timeout; /* seconds */
 	char *db_app_user;
 	char *db_worker_user;
 	char *db_audit_user;
@@ -35,11 +35,11 @@ struct conf {
 	char *db_migrate_user;
 
 	/* redis */
-	char *redis_socket;    /* empty = host/port */
+	char *redis_socket; /* empty = host/port */
 	char *redis_host;
 	int redis_port;
 	int redis_timeout_ms;
-	char *redis_prefix;    /* key prefix, "licheng:" */
+	char *redis_prefix; /* key prefix, "licheng:" */
 
 	/* store */
 	char *store_primary;
@@ -53,19 +53,19 @@ struct conf {
 
 	/* fcgi pool */
 	char *fcgi_socket;
-	int fcgi_socket_mode;  /* octal in YAML, e.g. 0660 */
+	int fcgi_socket_mode; /* octal in YAML, e.g. 0660 */
 	int fcgi_backlog;
 	int fcgi_children;
 	int fcgi_max_requests;
 	int fcgi_request_timeout; /* seconds; a child past it is killed */
-	int fcgi_slow_request;    /* seconds; logged once per request */
-	int fcgi_drain_timeout;   /* seconds to finish requests on stop */
+	int fcgi_slow_request; /* seconds; logged once per request */
+	int fcgi_drain_timeout; /* seconds to finish requests on stop */
 	char *fcgi_pid_file;
 
 	/* worker pool */
 	int worker_children;
 	int worker_max_children;
-	int worker_heartbeat;     /* seconds */
+	int worker_heartbeat; /* seconds */
 	int worker_drain_timeout; /* seconds */
 	char *worker_pid_file;
 
@@ -75,7 +75,7 @@ struct conf {
 	char *secret_db_audit_password;
 	char *secret_db_central_password;
 	char *secret_db_migrate_password;
-	char *secret_redis_password;  /* may be empty */
+	char *secret_redis_password; /* may be empty */
 
 	/* demo: true only in the demo stack (deploy/dev): demo accounts and
 	 * the scan mode "none" are allowed nowhere else. Default false. */

@@ -72,8 +72,8 @@ crypto_sha256_update(struct crypto_sha256 *h, const void *p, size_t n)
 }
 
 static int
-crypto_sha256_final(struct crypto_sha256 *h,
-    unsigned char out[CRYPTO_SHA256_LEN])
+crypto_sha256_final(
+    struct crypto_sha256 *h, unsigned char out[CRYPTO_SHA256_LEN])
 {
 	unsigned int len = 0;
 
@@ -86,8 +86,8 @@ crypto_sha256_final(struct crypto_sha256 *h,
 }
 
 int
-crypto_sha256_final_hex(struct crypto_sha256 *h,
-    char out[CRYPTO_SHA256_HEX_LEN + 1])
+crypto_sha256_final_hex(
+    struct crypto_sha256 *h, char out[CRYPTO_SHA256_HEX_LEN + 1])
 {
 	unsigned char d[CRYPTO_SHA256_LEN];
 

@@ -15,11 +15,11 @@
 struct crypto_sha256;
 
 /* SHA-256 of n bytes at p into out. 0/-1. */
-int crypto_sha256(const void *p, size_t n,
-    unsigned char out[CRYPTO_SHA256_LEN]);
+int
+crypto_sha256(const void *p, size_t n, unsigned char out[CRYPTO_SHA256_LEN]);
 /* The same as lower-case hex, NUL-terminated. 0/-1. */
-int crypto_sha256_hex(const void *p, size_t n,
-    char out[CRYPTO_SHA256_HEX_LEN + 1]);
+int
+crypto_sha256_hex(const void *p, size_t n, char out[CRYPTO_SHA256_HEX_LEN + 1]);
 /* SHA-256 of the file at path, read in constant memory, as hex. 0/-1. */
 int crypto_sha256_file(const char *path, char out[CRYPTO_SHA256_HEX_LEN + 1]);
 
@@ -28,8 +28,8 @@ int crypto_sha256_file(const char *path, char out[CRYPTO_SHA256_HEX_LEN + 1]);
  * crypto_sha256_free (accepts NULL), also after final. */
 struct crypto_sha256 *crypto_sha256_new(void);
 int crypto_sha256_update(struct crypto_sha256 *h, const void *p, size_t n);
-int crypto_sha256_final_hex(struct crypto_sha256 *h,
-    char out[CRYPTO_SHA256_HEX_LEN + 1]);
+int crypto_sha256_final_hex(
+    struct crypto_sha256 *h, char out[CRYPTO_SHA256_HEX_LEN + 1]);
 void crypto_sha256_free(struct crypto_sha256 *h);
 
 /* n cryptographically random bytes (RAND_bytes). 0/-1. */

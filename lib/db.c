@@ -41,7 +41,7 @@ struct db {
 	int in_tx;
 	struct db_stmt *stmts;
 	size_t nstmts;
-	char *dbname;    /* db_select's choice, overriding the role's */
+	char *dbname; /* db_select's choice, overriding the role's */
 	unsigned int errnum;
 	char err[512];
 };
@@ -49,13 +49,17 @@ struct db {
 struct db_res {
 	size_t rows;
 	size_t cols;
-	size_t cap;      /* cells allocated */
-	char **vals;     /* rows * cols; NULL for SQL NULL */
+	size_t cap; /* cells allocated */
+	char **vals; /* rows * cols; NULL for SQL NULL */
 	size_t *lens;
 };
 
 static const char *const db_role_names[DB_ROLE__MAX] = {
-	"app", "worker", "audit", "central", "migrate",
+    "app",
+    "worker",
+    "audit",
+    "central",
+    "migrate",
 };
 
 static const char *
@@ -96,10 +100,8 @@ db_err_is_conn(unsigned int e)
 	case ER_CONNECTION_KILLED:
 	case ER_SERVER_SHUTDOWN:
 	case ER_NET_READ_ERROR:
-	case ER_NET_ERROR_ON_WRITE:
-		return 1;
-	default:
-		return 0;
+	case ER_NET_ERROR_ON_WRITE: return 1;
+	default: return 0;
 	}
 }
 
@@ -228,7 +230,8 @@ db_connect(struct db *db)
 		log_error("%s: mysql_init failed", db_role_name(db->role));
 		return -1;
 	}
-	cto = c->db_connect_timeout > 0 ? (unsigned int)c->db_connect_timeout : 5;
+	cto =
+	    c->db_connect_timeout > 0 ? (unsigned int)c->db_connect_timeout : 5;
 	rwto = c->db_rw_timeout > 0 ? (unsigned int)c->db_rw_timeout : 30;
 	if (mysql_optionsv(my, MYSQL_OPT_CONNECT_TIMEOUT, &cto) != 0 ||
 	    mysql_optionsv(my, MYSQL_OPT_READ_TIMEOUT, &rwto) != 0 ||
@@ -252,7 +255,7 @@ db_connect(struct db *db)
 		port = c->db_port > 0 ? (unsigned int)c->db_port : 3306;
 	}
 	if (mysql_real_connect(my, host, user, pw != NULL ? pw : "", dbname,
-	    port, sock, flags) == NULL) {
+		port, sock, flags) == NULL) {
 		db_set_err(db, mysql_errno(my), mysql_error(my));
 		log_error("%s: connecting as %s to %s: (%u) %s",
 		    db_role_name(db->role), user != NULL ? user : "?",
@@ -328,8 +331,10 @@ db_run(struct db *db, MYSQL_STMT *st, const struct db_param *params,
 	if (want != nparams) {
 		char msg[128];
 
-		if (snprintf(msg, sizeof(msg), "statement takes %lu parameters, "
-		    "%zu given", want, nparams) >= (int)sizeof(msg))
+		if (snprintf(msg, sizeof(msg),
+			"statement takes %lu parameters, "
+			"%zu given",
+			want, nparams) >= (int)sizeof(msg))
 			msg[sizeof(msg) - 1] = '\0';
 		db_set_err(db, CR_PARAMS_NOT_BOUND, msg);
 		return -1;
@@ -347,20 +352,22 @@ db_run(struct db *db, MYSQL_STMT *st, const struct db_param *params,
 				break;
 			case DB_P_STR:
 			case DB_P_BLOB:
-				b[i].buffer_type = params[i].type == DB_P_STR ?
-				    MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+				b[i].buffer_type = params[i].type == DB_P_STR
+				    ? MYSQL_TYPE_STRING
+				    : MYSQL_TYPE_BLOB;
 				/* The library only reads the buffer. */
-				b[i].buffer = (void *)(uintptr_t)(params[i].s
-				    != NULL ? params[i].s : "");
-				lens[i] = params[i].s != NULL ?
-				    (unsigned long)params[i].len : 0;
+				b[i].buffer =
+				    (void *)(uintptr_t)(params[i].s != NULL
+					    ? params[i].s
+					    : "");
+				lens[i] = params[i].s != NULL
+				    ? (unsigned long)params[i].len
+				    : 0;
 				b[i].buffer_length = lens[i];
 				b[i].length = &lens[i];
 				break;
 			case DB_P_NULL:
-			default:
-				b[i].buffer_type = MYSQL_TYPE_NULL;
-				break;
+			default: b[i].buffer_type = MYSQL_TYPE_NULL; break;
 			}
 		}
 		if (mysql_stmt_bind_param(st, b) != 0) {
@@ -434,8 +441,8 @@ db_fetch_all(struct db *db, MYSQL_STMT *st)
 		db_stmt_err(db, st);
 		goto fail;
 	}
-	r->cap = cols * (mysql_stmt_num_rows(st) > 0 ?
-	    (size_t)mysql_stmt_num_rows(st) : 1);
+	r->cap = cols *
+	    (mysql_stmt_num_rows(st) > 0 ? (size_t)mysql_stmt_num_rows(st) : 1);
 	r->vals = xcalloc(r->cap, sizeof(*r->vals));
 	r->lens = xcalloc(r->cap, sizeof(*r->lens));
 	for (;;) {
@@ -460,7 +467,8 @@ db_fetch_all(struct db *db, MYSQL_STMT *st)
 			if (lens[i] < b[i].buffer_length) {
 				r->vals[cell] = xstrndup(bufs[i], lens[i]);
 			} else {
-				/* Truncated: fetch this column again in full. */
+				/* Truncated: fetch this column again in full.
+				 */
 				MYSQL_BIND one;
 				unsigned long l2 = 0;
 				char *big = xmalloc((size_t)lens[i] + 1);
@@ -470,8 +478,8 @@ db_fetch_all(struct db *db, MYSQL_STMT *st)
 				one.buffer = big;
 				one.buffer_length = lens[i] + 1;
 				one.length = &l2;
-				if (mysql_stmt_fetch_column(st, &one,
-				    (unsigned int)i, 0) != 0) {
+				if (mysql_stmt_fetch_column(
+					st, &one, (unsigned int)i, 0) != 0) {
 					free(big);
 					r->rows++;
 					db_stmt_err(db, st);
@@ -514,8 +522,8 @@ fail:
  */
 static int
 db_attempt(struct db *db, const char *sql, const struct db_param *params,
-    size_t nparams, unsigned long long *affected,
-    unsigned long long *insert_id, struct db_res **res)
+    size_t nparams, unsigned long long *affected, unsigned long long *insert_id,
+    struct db_res **res)
 {
 	MYSQL_STMT *st;
 	struct db_res *r;
@@ -550,9 +558,8 @@ db_attempt(struct db *db, const char *sql, const struct db_param *params,
  */
 static int
 db_do(struct db *db, const char *func, const char *sql,
-    const struct db_param *params, size_t nparams,
-    unsigned long long *affected, unsigned long long *insert_id,
-    struct db_res **res)
+    const struct db_param *params, size_t nparams, unsigned long long *affected,
+    unsigned long long *insert_id, struct db_res **res)
 {
 	int attempt, rc;
 
@@ -560,14 +567,15 @@ db_do(struct db *db, const char *func, const char *sql,
 	if (db->in_tx && db->my == NULL) {
 		/* Running it on a new connection would run it outside the
 		 * transaction the caller thinks is open. */
-		db_set_err(db, CR_SERVER_LOST, "the connection was lost inside "
+		db_set_err(db, CR_SERVER_LOST,
+		    "the connection was lost inside "
 		    "a transaction; roll back and start again");
 		db_log_fail(db, func, sql);
 		return -1;
 	}
 	for (attempt = 0; attempt < 2; attempt++) {
-		rc = db_attempt(db, sql, params, nparams, affected, insert_id,
-		    res);
+		rc = db_attempt(
+		    db, sql, params, nparams, affected, insert_id, res);
 		if (rc == 0)
 			return 0;
 		if (rc == -2)
@@ -591,11 +599,10 @@ db_do(struct db *db, const char *func, const char *sql,
 
 int
 db_exec(struct db *db, const char *sql, const struct db_param *params,
-    size_t nparams, unsigned long long *affected,
-    unsigned long long *insert_id)
+    size_t nparams, unsigned long long *affected, unsigned long long *insert_id)
 {
-	return db_do(db, __func__, sql, params, nparams, affected, insert_id,
-	    NULL);
+	return db_do(
+	    db, __func__, sql, params, nparams, affected, insert_id, NULL);
 }
 
 struct db_res *
@@ -625,8 +632,8 @@ db_ping(struct db *db)
 			break;
 		db_disconnect(db);
 	}
-	log_error("%s: ping: (%u) %s", db_role_name(db->role), db->errnum,
-	    db->err);
+	log_error(
+	    "%s: ping: (%u) %s", db_role_name(db->role), db->errnum, db->err);
 	return -1;
 }
 
@@ -697,7 +704,7 @@ db_begin(struct db *db)
 		return -1;
 	}
 	if (db_do(db, __func__, "START TRANSACTION", NULL, 0, NULL, NULL,
-	    NULL) != 0)
+		NULL) != 0)
 		return -1;
 	db->in_tx = 1;
 	return 0;
@@ -709,9 +716,11 @@ db_commit(struct db *db)
 	int rc;
 
 	if (!db->in_tx || db->my == NULL) {
-		db_set_err(db, db->in_tx ? CR_SERVER_LOST : 0, db->in_tx ?
-		    "the connection was lost inside the transaction; nothing "
-		    "was committed" : "no open transaction to commit");
+		db_set_err(db, db->in_tx ? CR_SERVER_LOST : 0,
+		    db->in_tx ? "the connection was lost inside the "
+				"transaction; nothing "
+				"was committed"
+			      : "no open transaction to commit");
 		log_error("%s: %s", db_role_name(db->role), db->err);
 		db->in_tx = 0;
 		return -1;
@@ -739,8 +748,8 @@ db_rollback(struct db *db)
 		rc = 0;
 	} else if (db_err_is_conn(db->errnum)) {
 		log_warn("%s: connection lost during rollback (%s); the server "
-		    "discarded the transaction", db_role_name(db->role),
-		    db->err);
+			 "discarded the transaction",
+		    db_role_name(db->role), db->err);
 		db_disconnect(db);
 		rc = 0;
 	} else {
@@ -793,7 +802,8 @@ db_exec_script(struct db *db, const char *script, size_t len)
 		if ((res = mysql_store_result(db->my)) != NULL) {
 			mysql_free_result(res);
 		} else if (mysql_field_count(db->my) != 0) {
-			db_set_err(db, mysql_errno(db->my), mysql_error(db->my));
+			db_set_err(
+			    db, mysql_errno(db->my), mysql_error(db->my));
 			log_error("statement %d: reading its result: (%u) %s",
 			    n, db->errnum, db->err);
 			return -1;
@@ -803,9 +813,10 @@ db_exec_script(struct db *db, const char *script, size_t len)
 			break;
 		n++;
 		if (status > 0) {
-			db_set_err(db, mysql_errno(db->my), mysql_error(db->my));
-			log_error("statement %d: (%u) %s", n, db->errnum,
-			    db->err);
+			db_set_err(
+			    db, mysql_errno(db->my), mysql_error(db->my));
+			log_error(
+			    "statement %d: (%u) %s", n, db->errnum, db->err);
 			return -1;
 		}
 	}

@@ -15,11 +15,11 @@ struct db;
 struct db_res;
 
 enum db_role {
-	DB_APP,      /* licheng-fcgi: DML on the school database, audit INSERT */
-	DB_WORKER,   /* licheng-worker */
-	DB_AUDIT,    /* reads the audit log */
-	DB_CENTRAL,  /* the central database */
-	DB_MIGRATE,  /* DDL and grants; used only by `licheng migrate` */
+	DB_APP, /* licheng-fcgi: DML on the school database, audit INSERT */
+	DB_WORKER, /* licheng-worker */
+	DB_AUDIT, /* reads the audit log */
+	DB_CENTRAL, /* the central database */
+	DB_MIGRATE, /* DDL and grants; used only by `licheng migrate` */
 	DB_ROLE__MAX
 };
 
@@ -32,11 +32,15 @@ struct db_param {
 	size_t len;
 };
 
-#define DB_INT(v) ((struct db_param){ .type = DB_P_INT, .i = (v) })
-#define DB_STR(v) ((struct db_param){ .type = DB_P_STR, .s = (v), .len = strlen(v) })
-#define DB_STRN(v, n) ((struct db_param){ .type = DB_P_STR, .s = (v), .len = (n) })
-#define DB_BLOB(v, n) ((struct db_param){ .type = DB_P_BLOB, .s = (const char *)(v), .len = (n) })
-#define DB_NULLP ((struct db_param){ .type = DB_P_NULL })
+#define DB_INT(v) ((struct db_param){.type = DB_P_INT, .i = (v)})
+#define DB_STR(v)                                                              \
+	((struct db_param){.type = DB_P_STR, .s = (v), .len = strlen(v)})
+#define DB_STRN(v, n)                                                          \
+	((struct db_param){.type = DB_P_STR, .s = (v), .len = (n)})
+#define DB_BLOB(v, n)                                                          \
+	((struct db_param){                                                    \
+	    .type = DB_P_BLOB, .s = (const char *)(v), .len = (n)})
+#define DB_NULLP ((struct db_param){.type = DB_P_NULL})
 
 /* A new, unconnected handle for role; conf must outlive it. */
 struct db *db_new(const struct conf *c, enum db_role role);

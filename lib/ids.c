@@ -101,7 +101,7 @@ ids_code_hash(const char *login, const char *code, char out[65])
 	if (ids_code_normalise(code, norm) != 0)
 		return -1;
 	buf_init(&b);
-	buf_append(&b, domain, sizeof(domain));  /* with its NUL */
+	buf_append(&b, domain, sizeof(domain)); /* with its NUL */
 	buf_append(&b, login, strlen(login) + 1);
 	buf_append(&b, norm, 10);
 	rc = crypto_sha256_hex(b.data, b.len, out);

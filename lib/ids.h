@@ -8,8 +8,8 @@
 
 #include <stddef.h>
 
-#define IDS_PUBLIC_LEN 22      /* 128 random bits, base64url, no padding */
-#define IDS_CODE_LEN 11        /* "XXXXX-XXXXX": 50 random bits */
+#define IDS_PUBLIC_LEN 22 /* 128 random bits, base64url, no padding */
+#define IDS_CODE_LEN 11 /* "XXXXX-XXXXX": 50 random bits */
 
 /* A new opaque public id. 0/-1. */
 int ids_public(char out[IDS_PUBLIC_LEN + 1]);

@@ -27,7 +27,7 @@ static void
 kv_set_err(struct kv *kv, const char *what, const char *cause)
 {
 	if (snprintf(kv->err, sizeof(kv->err), "%s: %s", what,
-	    cause != NULL ? cause : "") >= (int)sizeof(kv->err)) {
+		cause != NULL ? cause : "") >= (int)sizeof(kv->err)) {
 		/* A truncated message still names the failure. */
 		kv->err[sizeof(kv->err) - 1] = '\0';
 	}
@@ -95,13 +95,14 @@ kv_connect(struct kv *kv)
 	if (kv->ctx != NULL)
 		return 0;
 	unix_sock = c->redis_socket != NULL && c->redis_socket[0] != '\0';
-	where = unix_sock ? c->redis_socket :
-	    (c->redis_host != NULL ? c->redis_host : "127.0.0.1");
+	where = unix_sock
+	    ? c->redis_socket
+	    : (c->redis_host != NULL ? c->redis_host : "127.0.0.1");
 	if (unix_sock)
 		kv->ctx = redisConnectUnixWithTimeout(where, tv);
 	else
-		kv->ctx = redisConnectWithTimeout(where,
-		    c->redis_port > 0 ? c->redis_port : 6379, tv);
+		kv->ctx = redisConnectWithTimeout(
+		    where, c->redis_port > 0 ? c->redis_port : 6379, tv);
 	if (kv->ctx == NULL) {
 		kv_set_err(kv, where, "cannot allocate a redis context");
 		log_error("%s", kv->err);
@@ -156,14 +157,15 @@ kv_send(struct kv *kv, const char *cmd, size_t len)
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (kv_connect(kv) != 0)
 			return NULL;
-		if (redisAppendFormattedCommand(kv->ctx, cmd, len) == REDIS_OK &&
+		if (redisAppendFormattedCommand(kv->ctx, cmd, len) ==
+			REDIS_OK &&
 		    redisGetReply(kv->ctx, &reply) == REDIS_OK && reply != NULL)
 			return reply;
 		err = kv->ctx->err;
 		timed_out = err == REDIS_ERR_IO &&
 		    (errno == EAGAIN || errno == EWOULDBLOCK);
-		kv_set_err(kv, "redis", kv->ctx->errstr[0] != '\0' ?
-		    kv->ctx->errstr : "no reply");
+		kv_set_err(kv, "redis",
+		    kv->ctx->errstr[0] != '\0' ? kv->ctx->errstr : "no reply");
 		/* After any error the context cannot be used again. */
 		kv_disconnect(kv);
 		if ((err != REDIS_ERR_IO && err != REDIS_ERR_EOF) || timed_out)
@@ -225,8 +227,8 @@ kv_ping(struct kv *kv)
 		return -1;
 	if (r->type != REDIS_REPLY_STATUS || r->str == NULL ||
 	    strcmp(r->str, "PONG") != 0) {
-		kv_set_err(kv, "PING", r->type == REDIS_REPLY_ERROR ? r->str :
-		    "unexpected reply");
+		kv_set_err(kv, "PING",
+		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 		log_error("%s", kv->err);
 		rc = -1;
 	}

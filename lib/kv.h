@@ -24,8 +24,8 @@ const char *kv_errstr(const struct kv *kv);
  * reconnects once and retries. NULL on error (errstr set); a reply of
  * type REDIS_REPLY_ERROR is returned as is. */
 redisReply *kv_cmd(struct kv *kv, const char *fmt, ...);
-redisReply *kv_cmdargv(struct kv *kv, int argc, const char **argv,
-    const size_t *argvlen);
+redisReply *
+kv_cmdargv(struct kv *kv, int argc, const char **argv, const size_t *argvlen);
 /* PING; 0 or -1. */
 int kv_ping(struct kv *kv);
 /* The configured key prefix, e.g. "licheng:". */

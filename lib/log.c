@@ -18,7 +18,10 @@ static char log_proc[32] = "licheng";
 static pid_t log_pid;
 
 static const char *const level_names[LL__MAX] = {
-	"debug", "info", "warn", "error",
+    "debug",
+    "info",
+    "warn",
+    "error",
 };
 
 const char *

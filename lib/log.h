@@ -10,13 +10,7 @@
 
 #include "util.h"
 
-enum log_level {
-	LL_DEBUG,
-	LL_INFO,
-	LL_WARN,
-	LL_ERROR,
-	LL__MAX
-};
+enum log_level { LL_DEBUG, LL_INFO, LL_WARN, LL_ERROR, LL__MAX };
 
 /* path "-" or NULL logs to standard error. Returns 0 or -1 (errno set). */
 int log_open(const char *path, enum log_level min_level);

@@ -47,8 +47,10 @@ pidfile_write(const char *path, char *err, size_t errlen)
 
 	if (other > 0 && other != (long)getpid() &&
 	    (kill((pid_t)other, 0) == 0 || errno == EPERM)) {
-		snprintf(err, errlen, "%s names process %ld, which is running: "
-		    "stop it first", path, other);
+		snprintf(err, errlen,
+		    "%s names process %ld, which is running: "
+		    "stop it first",
+		    path, other);
 		return -1;
 	}
 	n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
@@ -58,7 +60,8 @@ pidfile_write(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) <
+	    0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		return -1;
 	}

@@ -39,7 +39,7 @@ struct pool {
 	struct pool_board *board;
 	size_t board_size;
 	int generation;
-	int stopping;              /* 0 running, 1 draining, 2 killing */
+	int stopping; /* 0 running, 1 draining, 2 killing */
 	int64_t stop_deadline;
 	int64_t last_resend;
 	int64_t next_tick;
@@ -48,7 +48,8 @@ struct pool {
 	int64_t crash_window_start;
 	int backoff_ms;
 	int64_t respawn_after;
-	/* Master-only per-slot bookkeeping: when a retiring child must be gone. */
+	/* Master-only per-slot bookkeeping: when a retiring child must be gone.
+	 */
 	int64_t retire_deadline[POOL_SLOTS];
 	int64_t slot_started_ms[POOL_SLOTS];
 	unsigned long long max_seen;
@@ -61,7 +62,11 @@ static volatile sig_atomic_t child_stop;
 static volatile sig_atomic_t child_reopen;
 
 static const char *const slot_state_names[POOL_SLOT__MAX] = {
-	"empty", "starting", "idle", "active", "stopping",
+    "empty",
+    "starting",
+    "idle",
+    "active",
+    "stopping",
 };
 
 const char *
@@ -84,7 +89,8 @@ pool_limits_check(const struct pool_limits *lim)
 	if (lim->drain_timeout < 1 || lim->request_timeout < 0 ||
 	    lim->slow_request < 0) {
 		log_error("bad timeouts: drain %d, request %d, slow %d",
-		    lim->drain_timeout, lim->request_timeout, lim->slow_request);
+		    lim->drain_timeout, lim->request_timeout,
+		    lim->slow_request);
 		return -1;
 	}
 	return 0;
@@ -99,7 +105,8 @@ pool_new(const struct pool_ops *ops, const struct pool_limits *lim)
 
 	if (ops->child_main == NULL || pool_limits_check(lim) != 0)
 		return NULL;
-	size = sizeof(struct pool_board) + POOL_SLOTS * sizeof(struct pool_slot);
+	size =
+	    sizeof(struct pool_board) + POOL_SLOTS * sizeof(struct pool_slot);
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED) {
@@ -319,7 +326,8 @@ pool_spawn(struct pool *p)
 	p->slot_started_ms[i] = now_ms();
 	pid = fork();
 	if (pid < 0) {
-		log_error("fork of a %s child: %s", p->ops.name, strerror(errno));
+		log_error(
+		    "fork of a %s child: %s", p->ops.name, strerror(errno));
 		atomic_store(&s->state, POOL_SLOT_EMPTY);
 		return -1;
 	}
@@ -368,13 +376,13 @@ pool_note_crash(struct pool *p, int64_t now)
 	p->crashes++;
 	if (p->crashes <= p->lim.children && p->crashes < 5)
 		return;
-	p->backoff_ms = p->backoff_ms == 0 ? POOL_BACKOFF_MIN_MS :
-	    p->backoff_ms * 2;
+	p->backoff_ms =
+	    p->backoff_ms == 0 ? POOL_BACKOFF_MIN_MS : p->backoff_ms * 2;
 	if (p->backoff_ms > POOL_BACKOFF_MAX_MS)
 		p->backoff_ms = POOL_BACKOFF_MAX_MS;
 	p->respawn_after = now + p->backoff_ms;
 	log_error("%s children are crashing (%d exits in %d s); delaying "
-	    "respawn by %d ms — see the lines above for the cause",
+		  "respawn by %d ms — see the lines above for the cause",
 	    p->ops.name, p->crashes, POOL_CRASH_WINDOW_MS / 1000,
 	    p->backoff_ms);
 }
@@ -416,7 +424,8 @@ pool_reap(struct pool *p)
 			if (!retiring)
 				pool_note_crash(p, now);
 		} else if (!retiring) {
-			log_info("%s child %d exited after %llu %ss; replacing it",
+			log_info(
+			    "%s child %d exited after %llu %ss; replacing it",
 			    p->ops.name, (int)pid,
 			    (unsigned long long)atomic_load(&s->served),
 			    p->ops.unit);
@@ -456,8 +465,9 @@ pool_maintain(struct pool *p, int64_t now)
 		for (i = POOL_SLOTS - 1; i >= 0; i--) {
 			if (!slot_current(p, i))
 				continue;
-			if (pick < 0 || atomic_load(&p->board->slots[i].state) ==
-			    POOL_SLOT_IDLE)
+			if (pick < 0 ||
+			    atomic_load(&p->board->slots[i].state) ==
+				POOL_SLOT_IDLE)
 				pick = i;
 			if (atomic_load(&p->board->slots[i].state) ==
 			    POOL_SLOT_IDLE)
@@ -484,9 +494,10 @@ pool_watch(struct pool *p, int64_t now)
 		if (pid <= 0)
 			continue;
 		if (p->retire_deadline[i] != 0 && now > p->retire_deadline[i]) {
-			log_warn("%s child %d did not finish within drain_timeout "
-			    "(%d s); killing it", p->ops.name, (int)pid,
-			    p->lim.drain_timeout);
+			log_warn(
+			    "%s child %d did not finish within drain_timeout "
+			    "(%d s); killing it",
+			    p->ops.name, (int)pid, p->lim.drain_timeout);
 			kill(pid, SIGKILL);
 			p->retire_deadline[i] = now + 3600 * 1000;
 			continue;
@@ -498,17 +509,20 @@ pool_watch(struct pool *p, int64_t now)
 		    dur >= (int64_t)p->lim.slow_request * 1000 &&
 		    atomic_exchange(&s->slow_logged, 1) == 0) {
 			atomic_fetch_add(&p->board->slow, 1);
-			log_warn("slow %s: child %d has been running \"%s\" for "
-			    "%lld ms (slow_request is %d s)", p->ops.unit,
-			    (int)pid, s->what, (long long)dur,
+			log_warn(
+			    "slow %s: child %d has been running \"%s\" for "
+			    "%lld ms (slow_request is %d s)",
+			    p->ops.unit, (int)pid, s->what, (long long)dur,
 			    p->lim.slow_request);
 		}
 		if (p->lim.request_timeout > 0 &&
 		    dur >= (int64_t)p->lim.request_timeout * 1000) {
 			atomic_fetch_add(&p->board->timed_out, 1);
-			log_error("%s \"%s\" in child %d passed request_timeout "
-			    "(%d s); killing the child", p->ops.unit, s->what,
-			    (int)pid, p->lim.request_timeout);
+			log_error(
+			    "%s \"%s\" in child %d passed request_timeout "
+			    "(%d s); killing the child",
+			    p->ops.unit, s->what, (int)pid,
+			    p->lim.request_timeout);
 			kill(pid, SIGKILL);
 			atomic_store(&s->busy_since, 0);
 		}
@@ -533,8 +547,9 @@ pool_warn_max(struct pool *p, int64_t now)
 	p->max_seen = n;
 	p->last_max_warn = now;
 	log_warn("reached %s (%d): every %s child was busy at once (in %llu "
-	    "seconds so far); consider raising it", p->ops.children_key,
-	    atomic_load(&p->board->target), p->ops.name, n);
+		 "seconds so far); consider raising it",
+	    p->ops.children_key, atomic_load(&p->board->target), p->ops.name,
+	    n);
 }
 
 static void
@@ -545,7 +560,8 @@ pool_reload(struct pool *p, int64_t now)
 	log_info("reloading %s on SIGHUP", p->ops.name);
 	if (p->ops.reload != NULL && p->ops.reload(p, p->ops.arg) != 0) {
 		log_error("reload of %s failed; the running children keep "
-		    "serving with the old configuration", p->ops.name);
+			  "serving with the old configuration",
+		    p->ops.name);
 		return;
 	}
 	p->generation++;
@@ -585,12 +601,8 @@ pool_handle(struct pool *p, int sig, int64_t now)
 
 	switch (sig) {
 	case SIGTERM:
-	case SIGINT:
-		pool_begin_stop(p, 0, now);
-		break;
-	case SIGQUIT:
-		pool_begin_stop(p, 1, now);
-		break;
+	case SIGINT: pool_begin_stop(p, 0, now); break;
+	case SIGQUIT: pool_begin_stop(p, 1, now); break;
 	case SIGHUP:
 		if (!p->stopping)
 			pool_reload(p, now);
@@ -618,8 +630,7 @@ pool_handle(struct pool *p, int sig, int64_t now)
 		log_info("SIGTTOU: %s children %d -> %d", p->ops.name, target,
 		    target - 1);
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -675,9 +686,11 @@ pool_run(struct pool *p)
 			if (pool_count_alive(p) == 0)
 				break;
 			if (p->stopping == 1 && now > p->stop_deadline) {
-				log_warn("%s drain_timeout (%d s) passed; killing "
-				    "%d children", p->ops.name,
-				    p->lim.drain_timeout, pool_count_alive(p));
+				log_warn(
+				    "%s drain_timeout (%d s) passed; killing "
+				    "%d children",
+				    p->ops.name, p->lim.drain_timeout,
+				    pool_count_alive(p));
 				p->stopping = 2;
 				pool_signal_all(p, SIGKILL);
 			} else if (p->stopping == 1 &&
@@ -697,8 +710,8 @@ pool_run(struct pool *p)
 			pool_watch(p, now);
 			pool_warn_max(p, now);
 			for (i = 0; i < POOL_SLOTS; i++) {
-				pid_t pid = (pid_t)atomic_load(
-				    &p->board->slots[i].pid);
+				pid_t pid =
+				    (pid_t)atomic_load(&p->board->slots[i].pid);
 
 				if (pid > 0 && p->retire_deadline[i] != 0)
 					kill(pid, SIGTERM);

@@ -31,27 +31,27 @@ enum pool_slot_state {
 
 struct pool_slot {
 	atomic_int pid;
-	atomic_int state;          /* enum pool_slot_state */
+	atomic_int state; /* enum pool_slot_state */
 	atomic_int generation;
-	atomic_ullong served;      /* units of work finished by this child */
-	atomic_llong started_at;   /* wall-clock seconds when forked */
-	atomic_llong busy_since;   /* monotonic ms; 0 when idle */
+	atomic_ullong served; /* units of work finished by this child */
+	atomic_llong started_at; /* wall-clock seconds when forked */
+	atomic_llong busy_since; /* monotonic ms; 0 when idle */
 	atomic_int slow_logged;
-	char what[POOL_WHAT_MAX];  /* the current unit, for /status; advisory */
+	char what[POOL_WHAT_MAX]; /* the current unit, for /status; advisory */
 };
 
 /* The scoreboard, in memory shared by the master and every child. */
 struct pool_board {
-	atomic_ullong accepted;      /* units started, all children ever */
-	atomic_ullong max_reached;   /* seconds in which every child was busy */
-	atomic_int saturated;        /* set by a child that made every one busy */
-	atomic_ullong slow;          /* units that passed slow_request */
-	atomic_ullong timed_out;     /* children killed past request_timeout */
-	atomic_ullong respawned;     /* children started after the first ones */
-	atomic_int active;           /* children busy now */
-	atomic_int target;           /* children wanted now */
+	atomic_ullong accepted; /* units started, all children ever */
+	atomic_ullong max_reached; /* seconds in which every child was busy */
+	atomic_int saturated; /* set by a child that made every one busy */
+	atomic_ullong slow; /* units that passed slow_request */
+	atomic_ullong timed_out; /* children killed past request_timeout */
+	atomic_ullong respawned; /* children started after the first ones */
+	atomic_int active; /* children busy now */
+	atomic_int target; /* children wanted now */
 	atomic_int generation;
-	long long started_at;        /* wall-clock seconds at pool start */
+	long long started_at; /* wall-clock seconds at pool start */
 	int nslots;
 	struct pool_slot slots[];
 };
@@ -59,16 +59,17 @@ struct pool_board {
 struct pool;
 
 struct pool_limits {
-	int children;        /* started at once and kept */
-	int max_children;    /* SIGTTIN stops here */
+	int children; /* started at once and kept */
+	int max_children; /* SIGTTIN stops here */
 	int request_timeout; /* seconds; 0 = none */
-	int slow_request;    /* seconds; 0 = none */
-	int drain_timeout;   /* seconds */
+	int slow_request; /* seconds; 0 = none */
+	int drain_timeout; /* seconds */
 };
 
 struct pool_ops {
-	const char *name;    /* "fcgi" or "worker": used in process titles and logs */
-	const char *unit;    /* "request" or "job": used in log lines */
+	const char
+	    *name; /* "fcgi" or "worker": used in process titles and logs */
+	const char *unit; /* "request" or "job": used in log lines */
 	const char *children_key; /* configuration key to suggest raising */
 	/* Runs in a child; returns its exit status. */
 	int (*child_main)(struct pool *p, int slot, void *arg);
@@ -84,7 +85,8 @@ struct pool_ops {
 /* Maps the scoreboard and checks the limits; nothing is forked yet. The
  * caller owns the pool and frees it with pool_free after pool_run. NULL
  * with a logged reason on bad limits. */
-struct pool *pool_new(const struct pool_ops *ops, const struct pool_limits *lim);
+struct pool *
+pool_new(const struct pool_ops *ops, const struct pool_limits *lim);
 void pool_free(struct pool *p);
 /* Forks the children and supervises them until a stop signal; returns the
  * master's exit status. */

@@ -25,11 +25,15 @@
 #define STORE_MARKER_TMP ".STORE_ID.tmp"
 
 static const char *const store_state_names[STORE_ROOT__MAX] = {
-	"ok", "unreachable", "no_marker", "foreign", "not_initialised",
+    "ok",
+    "unreachable",
+    "no_marker",
+    "foreign",
+    "not_initialised",
 };
 
 /* The directories every root holds. */
-static const char *const store_subdirs[] = { "tmp", "objects", "quarantine" };
+static const char *const store_subdirs[] = {"tmp", "objects", "quarantine"};
 
 const char *
 store_root_state_name(enum store_root_state s)
@@ -44,7 +48,7 @@ store_id_valid(const char *id)
 
 	for (i = 0; i < STORE_ID_LEN; i++)
 		if (!((id[i] >= '0' && id[i] <= '9') ||
-		    (id[i] >= 'a' && id[i] <= 'f')))
+			(id[i] >= 'a' && id[i] <= 'f')))
 			return 0;
 	return id[STORE_ID_LEN] == '\0';
 }
@@ -115,10 +119,11 @@ store_root_check(const char *root, const char *expected_id)
 	if (rc == -1)
 		return STORE_ROOT_UNREACHABLE;
 	if (rc == 0)
-		return stat(root, &st) == 0 && S_ISDIR(st.st_mode) ?
-		    STORE_ROOT_NO_MARKER : STORE_ROOT_UNREACHABLE;
-	return strcmp(id, expected_id) == 0 ? STORE_ROOT_OK :
-	    STORE_ROOT_FOREIGN;
+		return stat(root, &st) == 0 && S_ISDIR(st.st_mode)
+		    ? STORE_ROOT_NO_MARKER
+		    : STORE_ROOT_UNREACHABLE;
+	return strcmp(id, expected_id) == 0 ? STORE_ROOT_OK
+					    : STORE_ROOT_FOREIGN;
 }
 
 static int
@@ -196,10 +201,9 @@ store_root_fresh(const char *root, int dfd)
 			fresh = 0;
 			break;
 		}
-		sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC | O_NOFOLLOW);
-		if (sub == -1 || store_dir_is_empty(sub, &empty) != 0 ||
-		    !empty)
+		sub = openat(dfd, de->d_name,
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (sub == -1 || store_dir_is_empty(sub, &empty) != 0 || !empty)
 			fresh = 0;
 		if (sub != -1)
 			(void)close(sub);
@@ -221,8 +225,8 @@ store_write_marker(const char *root, int dfd, const char *id)
 		return -1;
 	}
 	len = STORE_ID_LEN + 1;
-	fd = openat(dfd, STORE_MARKER_TMP, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0640);
+	fd = openat(dfd, STORE_MARKER_TMP,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd == -1) {
 		log_error("%s/%s: %s", root, STORE_MARKER_TMP, strerror(errno));
 		return -1;
@@ -240,22 +244,22 @@ store_write_marker(const char *root, int dfd, const char *id)
 		off += (size_t)n;
 	}
 	if (fsync(fd) == -1) {
-		log_error("fsync %s/%s: %s", root, STORE_MARKER_TMP,
-		    strerror(errno));
+		log_error(
+		    "fsync %s/%s: %s", root, STORE_MARKER_TMP, strerror(errno));
 		(void)close(fd);
 		return -1;
 	}
 	if (close(fd) == -1) {
-		log_error("close %s/%s: %s", root, STORE_MARKER_TMP,
-		    strerror(errno));
+		log_error(
+		    "close %s/%s: %s", root, STORE_MARKER_TMP, strerror(errno));
 		return -1;
 	}
 	/* RENAME_NOREPLACE: a marker that appeared meanwhile is never
 	 * overwritten. */
 	if (renameat2(dfd, STORE_MARKER_TMP, dfd, STORE_MARKER,
-	    RENAME_NOREPLACE) == -1) {
-		log_error("rename %s/%s: %s", root, STORE_MARKER,
-		    strerror(errno));
+		RENAME_NOREPLACE) == -1) {
+		log_error(
+		    "rename %s/%s: %s", root, STORE_MARKER, strerror(errno));
 		return -1;
 	}
 	if (fsync(dfd) == -1) {
@@ -299,20 +303,21 @@ store_init_root(const char *root, char id_out[STORE_ID_LEN + 1])
 		return -1;
 	}
 	switch (store_read_marker(dfd, existing)) {
-	case 0:
-		break;
+	case 0: break;
 	case 1:
 		log_error("%s already holds a STORE_ID; an existing store is "
-		    "never initialised again", root);
+			  "never initialised again",
+		    root);
 		goto out;
 	default:
-		log_error("reading %s/%s: %s", root, STORE_MARKER,
-		    strerror(errno));
+		log_error(
+		    "reading %s/%s: %s", root, STORE_MARKER, strerror(errno));
 		goto out;
 	}
 	if ((fresh = store_root_fresh(root, dfd)) != 1) {
 		if (fresh == 0)
-			log_error("%s is not empty and has no STORE_ID; refusing "
+			log_error(
+			    "%s is not empty and has no STORE_ID; refusing "
 			    "to initialise a directory holding other files",
 			    root);
 		goto out;

@@ -13,10 +13,10 @@ struct db;
 #define STORE_ID_LEN 64
 
 enum store_root_state {
-	STORE_ROOT_OK,              /* marker matches the recorded id */
-	STORE_ROOT_UNREACHABLE,     /* root missing or unreadable */
-	STORE_ROOT_NO_MARKER,       /* root readable but has no STORE_ID */
-	STORE_ROOT_FOREIGN,         /* STORE_ID differs from the recorded id */
+	STORE_ROOT_OK, /* marker matches the recorded id */
+	STORE_ROOT_UNREACHABLE, /* root missing or unreadable */
+	STORE_ROOT_NO_MARKER, /* root readable but has no STORE_ID */
+	STORE_ROOT_FOREIGN, /* STORE_ID differs from the recorded id */
 	STORE_ROOT_NOT_INITIALISED, /* no id recorded in the database yet */
 	STORE_ROOT__MAX
 };
@@ -26,8 +26,8 @@ const char *store_root_state_name(enum store_root_state s);
 
 /* Reads <root>/STORE_ID and compares it with expected_id (the id recorded in
  * the database; NULL or "" when none is recorded yet). */
-enum store_root_state store_root_check(const char *root,
-    const char *expected_id);
+enum store_root_state
+store_root_check(const char *root, const char *expected_id);
 
 /* Creates root/ (if missing), root/tmp, root/objects, root/quarantine and
  * writes a new random STORE_ID durably (tmp file, fsync, rename, fsync of the

@@ -349,8 +349,10 @@ file_read_all(const char *path, size_t max, char **out, size_t *outlen,
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size < 0 ||
 	    (unsigned long long)st.st_size > max) {
-		snprintf(err, errlen, "%s: not a regular file of at most %zu "
-		    "bytes", path, max);
+		snprintf(err, errlen,
+		    "%s: not a regular file of at most %zu "
+		    "bytes",
+		    path, max);
 		goto fail;
 	}
 	data = xmalloc((size_t)st.st_size + 1);

@@ -55,7 +55,8 @@ validate_twid(const char *s)
 int
 validate_ymd(int y, int m, int d)
 {
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int days[] = {
+	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int leap, max;
 
 	if (y < 1 || m < 1 || m > 12 || d < 1)
@@ -123,15 +124,15 @@ validate_date_like(const char *s)
 		return roc_year(y) && validate_ymd(y + 1911, m, d);
 	if (n == 10 && (s[4] == '-' || s[4] == '/' || s[4] == '.')) {
 		sep = s[4];
-		return s[7] == sep && digits(s, 4, &y) && digits(s + 5, 2, &m) &&
-		    digits(s + 8, 2, &d) && plausible_birth_year(y) &&
-		    validate_ymd(y, m, d);
+		return s[7] == sep && digits(s, 4, &y) &&
+		    digits(s + 5, 2, &m) && digits(s + 8, 2, &d) &&
+		    plausible_birth_year(y) && validate_ymd(y, m, d);
 	}
 	if (n == 9 && (s[3] == '-' || s[3] == '/' || s[3] == '.')) {
 		sep = s[3];
-		return s[6] == sep && digits(s, 3, &y) && digits(s + 4, 2, &m) &&
-		    digits(s + 7, 2, &d) && roc_year(y) &&
-		    validate_ymd(y + 1911, m, d);
+		return s[6] == sep && digits(s, 3, &y) &&
+		    digits(s + 4, 2, &m) && digits(s + 7, 2, &d) &&
+		    roc_year(y) && validate_ymd(y + 1911, m, d);
 	}
 	return 0;
 }
@@ -141,14 +142,14 @@ validate_login(const char *s)
 {
 	size_t i, n = strlen(s);
 
-	if (n < 3 || n > 32 || !(islower((unsigned char)s[0]) ||
-	    isdigit((unsigned char)s[0])))
+	if (n < 3 || n > 32 ||
+	    !(islower((unsigned char)s[0]) || isdigit((unsigned char)s[0])))
 		return VALIDATE_LOGIN_SHAPE;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (!(islower(c) || isdigit(c) || c == '.' || c == '_' ||
-		    c == '-'))
+			c == '-'))
 			return VALIDATE_LOGIN_SHAPE;
 	}
 	if (validate_twid(s))
@@ -162,19 +163,17 @@ const char *
 validate_login_reason(enum validate_login_result r)
 {
 	switch (r) {
-	case VALIDATE_LOGIN_OK:
-		return "ok";
+	case VALIDATE_LOGIN_OK: return "ok";
 	case VALIDATE_LOGIN_SHAPE:
 		return "a login name is 3 to 32 characters of a-z, 0-9, '.', "
-		    "'_' and '-', starting with a letter or digit";
+		       "'_' and '-', starting with a letter or digit";
 	case VALIDATE_LOGIN_TWID:
 		return "a login name must not be a national ID or resident "
-		    "certificate number (帳號不得使用身分證字號)";
+		       "certificate number (帳號不得使用身分證字號)";
 	case VALIDATE_LOGIN_DATE:
 		return "a login name must not be a date such as a birth date "
-		    "(帳號不得使用生日)";
-	default:
-		return "invalid";
+		       "(帳號不得使用生日)";
+	default: return "invalid";
 	}
 }
 
@@ -190,8 +189,9 @@ validate_utf8_text(const char *s, size_t len, int allow_newlines)
 		size_t n, k;
 
 		if (c < 0x80) {
-			if ((c < 0x20 || c == 0x7f) && !(allow_newlines &&
-			    (c == '\n' || c == '\r' || c == '\t')))
+			if ((c < 0x20 || c == 0x7f) &&
+			    !(allow_newlines &&
+				(c == '\n' || c == '\r' || c == '\t')))
 				return -1;
 			i++;
 			count++;
@@ -218,7 +218,8 @@ validate_utf8_text(const char *s, size_t len, int allow_newlines)
 			return -1;
 		/* C1 controls and the bidirectional overrides that can make a
 		 * name display as something else. */
-		if ((cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+		if ((cp >= 0x80 && cp <= 0x9f) ||
+		    (cp >= 0x202a && cp <= 0x202e) ||
 		    (cp >= 0x2066 && cp <= 0x2069))
 			return -1;
 		i += n + 1;

@@ -23,9 +23,9 @@ int validate_ymd(int y, int m, int d);
 
 enum validate_login_result {
 	VALIDATE_LOGIN_OK,
-	VALIDATE_LOGIN_SHAPE,     /* not 3..32 of [a-z0-9._-], starting a-z0-9 */
-	VALIDATE_LOGIN_TWID,      /* a national ID / resident certificate */
-	VALIDATE_LOGIN_DATE,      /* a date, e.g. a birth date */
+	VALIDATE_LOGIN_SHAPE, /* not 3..32 of [a-z0-9._-], starting a-z0-9 */
+	VALIDATE_LOGIN_TWID, /* a national ID / resident certificate */
+	VALIDATE_LOGIN_DATE, /* a date, e.g. a birth date */
 	VALIDATE_LOGIN__MAX
 };
 
@@ -33,8 +33,6 @@ enum validate_login_result {
  * codes needs the database and is the caller's. */
 enum validate_login_result validate_login(const char *s);
 const char *validate_login_reason(enum validate_login_result r);
-
-
 
 /* Counts the code points of s when it is well-formed UTF-8 (no overlongs,
  * surrogates or values past U+10FFFF) without control characters other
@@ -44,4 +42,3 @@ long validate_utf8_text(const char *s, size_t len, int allow_newlines);
 /* 1 when s is 1..maxchars code points of single-line text. */
 int validate_line(const char *s, size_t maxchars);
 #endif
-

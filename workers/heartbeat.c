@@ -31,10 +31,10 @@ struct heartbeat {
 	struct kv *kv;
 	pid_t pid;
 	pid_t master;
-	int interval;                 /* seconds */
-	int down;                     /* 1 while Redis fails: log once */
+	int interval; /* seconds */
+	int down; /* 1 while Redis fails: log once */
 	char host[HOST_NAME_MAX + 1];
-	char id[HEARTBEAT_ID_MAX];    /* <host>:<pid> */
+	char id[HEARTBEAT_ID_MAX]; /* <host>:<pid> */
 };
 
 struct heartbeat *
@@ -48,7 +48,8 @@ heartbeat_new(const struct conf *c, pid_t master)
 	hb->interval = c->worker_heartbeat > 0 ? c->worker_heartbeat : 1;
 	if (gethostname(hb->host, sizeof(hb->host)) != 0) {
 		log_warn("gethostname: %s; records are published as "
-		    "\"localhost\"", strerror(errno));
+			 "\"localhost\"",
+		    strerror(errno));
 		str_copy(hb->host, sizeof(hb->host), "localhost");
 	}
 	hb->host[sizeof(hb->host) - 1] = '\0';
@@ -76,13 +77,14 @@ heartbeat_key(const struct heartbeat *hb, char *out, size_t outlen,
 	int n;
 
 	if (id != NULL)
-		n = snprintf(out, outlen, "%s%s:%s", kv_prefix(hb->kv), name,
-		    id);
+		n = snprintf(
+		    out, outlen, "%s%s:%s", kv_prefix(hb->kv), name, id);
 	else
 		n = snprintf(out, outlen, "%s%s", kv_prefix(hb->kv), name);
 	if (n < 0 || (size_t)n >= outlen) {
 		log_error("Redis key for %s is longer than %zu bytes; shorten "
-		    "redis.prefix", name, outlen - 1);
+			  "redis.prefix",
+		    name, outlen - 1);
 		return -1;
 	}
 	return 0;
@@ -93,7 +95,8 @@ heartbeat_fail(struct heartbeat *hb, const char *what, const char *why)
 {
 	if (!hb->down)
 		log_warn("%s: %s; retrying every %d s, logged again only "
-		    "after Redis has recovered", what, why, hb->interval);
+			 "after Redis has recovered",
+		    what, why, hb->interval);
 	hb->down = 1;
 	return -1;
 }
@@ -156,8 +159,8 @@ heartbeat_remove(struct heartbeat *hb, const char *id)
 	    heartbeat_key(hb, set, sizeof(set), "workers", NULL) != 0)
 		return -1;
 	if (heartbeat_reply(hb, kv_cmd(hb->kv, "DEL %s", key), "DEL") != 0 ||
-	    heartbeat_reply(hb, kv_cmd(hb->kv, "ZREM %s %s", set, id),
-	    "ZREM") != 0)
+	    heartbeat_reply(
+		hb, kv_cmd(hb->kv, "ZREM %s %s", set, id), "ZREM") != 0)
 		return -1;
 	return 0;
 }
@@ -168,8 +171,8 @@ heartbeat_remove(struct heartbeat *hb, const char *id)
  * Records of other hosts and other masters are never touched.
  */
 static int
-heartbeat_is_ghost(struct heartbeat *hb, struct pool *p, const char *id,
-    int all)
+heartbeat_is_ghost(
+    struct heartbeat *hb, struct pool *p, const char *id, int all)
 {
 	char key[HEARTBEAT_KEY_MAX], mine[24];
 	const char *colon;
@@ -215,8 +218,8 @@ heartbeat_reap(struct heartbeat *hb, struct pool *p, int all)
 	if ((r = kv_cmd(hb->kv, "ZRANGE %s 0 -1", set)) == NULL)
 		return heartbeat_fail(hb, "ZRANGE", kv_errstr(hb->kv));
 	if (r->type != REDIS_REPLY_ARRAY) {
-		rc = heartbeat_fail(hb, "ZRANGE", r->type == REDIS_REPLY_ERROR ?
-		    r->str : "not an array");
+		rc = heartbeat_fail(hb, "ZRANGE",
+		    r->type == REDIS_REPLY_ERROR ? r->str : "not an array");
 		freeReplyObject(r);
 		return rc;
 	}
@@ -232,7 +235,8 @@ heartbeat_reap(struct heartbeat *hb, struct pool *p, int all)
 		}
 		if (!all)
 			log_info("removed the record of child %s, which exited "
-			    "without cleaning up", id);
+				 "without cleaning up",
+			    id);
 	}
 	freeReplyObject(r);
 	return rc;
@@ -248,22 +252,27 @@ heartbeat_master_beat(struct heartbeat *hb, struct pool *p)
 	long long old = now - HEARTBEAT_FORGET_AFTER;
 
 	if (heartbeat_key(hb, key, sizeof(key), "worker-master", hb->id) != 0 ||
-	    heartbeat_key(hb, masters, sizeof(masters), "worker-masters",
-	    NULL) != 0 ||
+	    heartbeat_key(
+		hb, masters, sizeof(masters), "worker-masters", NULL) != 0 ||
 	    heartbeat_key(hb, workers, sizeof(workers), "workers", NULL) != 0)
 		return -1;
-	if (heartbeat_reply(hb, kv_cmd(hb->kv,
-	    "HSET %s target %d children %d heartbeat %lld", key,
-	    atomic_load(&b->target), heartbeat_children(p), now), "HSET") != 0)
+	if (heartbeat_reply(hb,
+		kv_cmd(hb->kv, "HSET %s target %d children %d heartbeat %lld",
+		    key, atomic_load(&b->target), heartbeat_children(p), now),
+		"HSET") != 0)
 		return -1;
-	if (heartbeat_reply(hb, kv_cmd(hb->kv, "EXPIRE %s %d", key,
-	    3 * hb->interval), "EXPIRE") != 0 ||
-	    heartbeat_reply(hb, kv_cmd(hb->kv, "ZADD %s %lld %s", masters,
-	    now, hb->id), "ZADD") != 0 ||
-	    heartbeat_reply(hb, kv_cmd(hb->kv, "ZREMRANGEBYSCORE %s -inf (%lld",
-	    masters, old), "ZREMRANGEBYSCORE") != 0 ||
-	    heartbeat_reply(hb, kv_cmd(hb->kv, "ZREMRANGEBYSCORE %s -inf (%lld",
-	    workers, old), "ZREMRANGEBYSCORE") != 0)
+	if (heartbeat_reply(hb,
+		kv_cmd(hb->kv, "EXPIRE %s %d", key, 3 * hb->interval),
+		"EXPIRE") != 0 ||
+	    heartbeat_reply(hb,
+		kv_cmd(hb->kv, "ZADD %s %lld %s", masters, now, hb->id),
+		"ZADD") != 0 ||
+	    heartbeat_reply(hb,
+		kv_cmd(hb->kv, "ZREMRANGEBYSCORE %s -inf (%lld", masters, old),
+		"ZREMRANGEBYSCORE") != 0 ||
+	    heartbeat_reply(hb,
+		kv_cmd(hb->kv, "ZREMRANGEBYSCORE %s -inf (%lld", workers, old),
+		"ZREMRANGEBYSCORE") != 0)
 		return -1;
 	if (heartbeat_reap(hb, p, 0) != 0)
 		return -1;
@@ -277,12 +286,12 @@ heartbeat_master_gone(struct heartbeat *hb, struct pool *p)
 	char key[HEARTBEAT_KEY_MAX], masters[HEARTBEAT_KEY_MAX];
 
 	if (heartbeat_key(hb, key, sizeof(key), "worker-master", hb->id) != 0 ||
-	    heartbeat_key(hb, masters, sizeof(masters), "worker-masters",
-	    NULL) != 0)
+	    heartbeat_key(
+		hb, masters, sizeof(masters), "worker-masters", NULL) != 0)
 		return -1;
 	if (heartbeat_reply(hb, kv_cmd(hb->kv, "DEL %s", key), "DEL") != 0 ||
-	    heartbeat_reply(hb, kv_cmd(hb->kv, "ZREM %s %s", masters, hb->id),
-	    "ZREM") != 0)
+	    heartbeat_reply(
+		hb, kv_cmd(hb->kv, "ZREM %s %s", masters, hb->id), "ZREM") != 0)
 		return -1;
 	return heartbeat_reap(hb, p, 1);
 }
@@ -300,23 +309,29 @@ heartbeat_child_beat(struct heartbeat *hb, struct pool *p, int slot)
 		return -1;
 	pool_child_busy(p, slot, "heartbeat");
 	now = (long long)time(NULL);
-	if (heartbeat_reply(hb, kv_cmd(hb->kv,
-	    "HSET %s host %s pid %ld master %ld slot %d state busy "
-	    "job heartbeat since %lld served %llu heartbeat %lld",
-	    key, hb->host, (long)hb->pid, (long)hb->master, slot, now,
-	    atomic_load(&s->served), now), "HSET") != 0 ||
-	    heartbeat_reply(hb, kv_cmd(hb->kv, "EXPIRE %s %d", key,
-	    3 * hb->interval), "EXPIRE") != 0 ||
-	    heartbeat_reply(hb, kv_cmd(hb->kv, "ZADD %s %lld %s", workers, now,
-	    hb->id), "ZADD") != 0) {
+	if (heartbeat_reply(hb,
+		kv_cmd(hb->kv,
+		    "HSET %s host %s pid %ld master %ld slot %d state busy "
+		    "job heartbeat since %lld served %llu heartbeat %lld",
+		    key, hb->host, (long)hb->pid, (long)hb->master, slot, now,
+		    atomic_load(&s->served), now),
+		"HSET") != 0 ||
+	    heartbeat_reply(hb,
+		kv_cmd(hb->kv, "EXPIRE %s %d", key, 3 * hb->interval),
+		"EXPIRE") != 0 ||
+	    heartbeat_reply(hb,
+		kv_cmd(hb->kv, "ZADD %s %lld %s", workers, now, hb->id),
+		"ZADD") != 0) {
 		pool_child_idle(p, slot);
 		return -1;
 	}
 	pool_child_idle(p, slot);
 	now = (long long)time(NULL);
-	if (heartbeat_reply(hb, kv_cmd(hb->kv,
-	    "HSET %s state idle job %s since %lld served %llu", key, "", now,
-	    atomic_load(&s->served)), "HSET") == 0) {
+	if (heartbeat_reply(hb,
+		kv_cmd(hb->kv,
+		    "HSET %s state idle job %s since %lld served %llu", key, "",
+		    now, atomic_load(&s->served)),
+		"HSET") == 0) {
 		heartbeat_recovered(hb);
 		rc = 0;
 	}

@@ -35,11 +35,11 @@
 struct worker {
 	const char *conf_path;
 	struct conf *conf;
-	int workers;             /* --workers, 0 = worker.children */
+	int workers; /* --workers, 0 = worker.children */
 	pid_t master;
 	char pid_file[PATH_MAX]; /* as written; "" = none */
-	struct heartbeat *hb;    /* the master's own record */
-	int64_t next_beat;       /* monotonic ms */
+	struct heartbeat *hb; /* the master's own record */
+	int64_t next_beat; /* monotonic ms */
 };
 
 static void
@@ -69,9 +69,10 @@ worker_limits(const struct conf *c, int workers, struct pool_limits *lim,
 	lim->slow_request = 0;
 	lim->drain_timeout = c->worker_drain_timeout;
 	if (workers > c->worker_max_children) {
-		snprintf(err, errlen, "%s: --workers %d exceeds "
-		    "worker.max_children (%d)", c->path, workers,
-		    c->worker_max_children);
+		snprintf(err, errlen,
+		    "%s: --workers %d exceeds "
+		    "worker.max_children (%d)",
+		    c->path, workers, c->worker_max_children);
 		return -1;
 	}
 	return 0;
@@ -82,8 +83,8 @@ worker_log_open(const struct conf *c)
 {
 	enum log_level level = LL_INFO;
 
-	if (c->log_level[0] != '\0' && log_level_parse(c->log_level,
-	    &level) != 0) {
+	if (c->log_level[0] != '\0' &&
+	    log_level_parse(c->log_level, &level) != 0) {
 		fprintf(stderr, "%s: log.level: unknown level \"%s\"\n",
 		    c->path, c->log_level);
 		return -1;
@@ -106,7 +107,7 @@ worker_pid_write(struct worker *w)
 	if (w->conf->worker_pid_file[0] == '\0')
 		return 0;
 	if (str_copy(w->pid_file, sizeof(w->pid_file),
-	    w->conf->worker_pid_file) != 0) {
+		w->conf->worker_pid_file) != 0) {
 		log_error("worker.pid_file is too long");
 		w->pid_file[0] = '\0';
 		return -1;
@@ -160,8 +161,10 @@ worker_child_main(struct pool *p, int slot, void *arg)
 	hb = heartbeat_new(w->conf, w->master);
 	/* The job queue's database handle; it connects on first use. */
 	db = db_new(w->conf, DB_WORKER);
-	interval = (int64_t)(w->conf->worker_heartbeat > 0 ?
-	    w->conf->worker_heartbeat : 1) * 1000;
+	interval =
+	    (int64_t)(w->conf->worker_heartbeat > 0 ? w->conf->worker_heartbeat
+						    : 1) *
+	    1000;
 	/* Each slot beats at its own phase (a multiple of WORKER_PHASE_MS
 	 * after the start), so that the children's beats do not fall in the
 	 * same millisecond and look to the pool like every child being busy
@@ -208,24 +211,27 @@ worker_reload(struct pool *p, void *arg)
 
 	if ((c = conf_load(w->conf_path, err, sizeof(err))) == NULL) {
 		log_error("reload refused, keeping the running configuration: "
-		    "%s", err);
+			  "%s",
+		    err);
 		return -1;
 	}
 	if (worker_limits(c, w->workers, &lim, err, sizeof(err)) != 0) {
 		log_error("reload refused, keeping the running configuration: "
-		    "%s", err);
+			  "%s",
+		    err);
 		conf_free(c);
 		return -1;
 	}
 	if (pool_set_limits(p, &lim) != 0) {
 		log_error("reload refused: the pool rejected the new limits; "
-		    "keeping the running configuration");
+			  "keeping the running configuration");
 		conf_free(c);
 		return -1;
 	}
 	if (worker_log_open(c) != 0)
 		log_error("cannot open the new log settings of %s; still "
-		    "logging as before", c->path);
+			  "logging as before",
+		    c->path);
 	/* The heartbeat refers to the configuration it was made with. */
 	heartbeat_free(w->hb);
 	w->hb = NULL;
@@ -270,9 +276,9 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "workers", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"workers", required_argument, NULL, 'w'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct worker w;
 	struct pool_limits lim;
@@ -285,26 +291,20 @@ main(int argc, char *argv[])
 	memset(&w, 0, sizeof(w));
 	while ((ch = getopt_long(argc, argv, "c:nh", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c':
-			cli_conf = optarg;
-			break;
-		case 'n':
-			check = 1;
-			break;
+		case 'c': cli_conf = optarg; break;
+		case 'n': check = 1; break;
 		case 'w':
 			if (worker_parse_count(optarg, &w.workers) != 0) {
-				fprintf(stderr, "licheng-worker: --workers "
+				fprintf(stderr,
+				    "licheng-worker: --workers "
 				    "needs a number from 1 to 4096, not "
-				    "\"%s\"\n", optarg);
+				    "\"%s\"\n",
+				    optarg);
 				return 1;
 			}
 			break;
-		case 'h':
-			worker_usage(stdout);
-			return 0;
-		default:
-			worker_usage(stderr);
-			return 1;
+		case 'h': worker_usage(stdout); return 0;
+		default: worker_usage(stderr); return 1;
 		}
 	}
 	if (optind != argc) {
@@ -363,8 +363,9 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	log_info("starting %d children (max %d), heartbeat every %d s, "
-	    "configuration %s", lim.children, lim.max_children,
-	    w.conf->worker_heartbeat, w.conf_path);
+		 "configuration %s",
+	    lim.children, lim.max_children, w.conf->worker_heartbeat,
+	    w.conf_path);
 
 	status = pool_run(p);
 

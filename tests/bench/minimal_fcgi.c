@@ -66,7 +66,8 @@ minimal_serve(int sock, const struct buf *body)
 	    "Status: 200 OK\r\n"
 	    "Content-Type: application/json\r\n"
 	    "Content-Length: %zu\r\n"
-	    "Cache-Control: no-store\r\n\r\n", body->len);
+	    "Cache-Control: no-store\r\n\r\n",
+	    body->len);
 	if (n < 0 || (size_t)n >= sizeof(head)) {
 		fprintf(stderr, "minimal_fcgi: header too long\n");
 		return 1;
@@ -78,7 +79,7 @@ minimal_serve(int sock, const struct buf *body)
 	while (!minimal_stop && FCGX_Accept_r(&req) >= 0) {
 		if (FCGX_PutStr(head, n, req.out) != n ||
 		    FCGX_PutStr(body->data, (int)body->len, req.out) !=
-		    (int)body->len)
+			(int)body->len)
 			fprintf(stderr, "minimal_fcgi: client went away\n");
 		FCGX_Finish_r(&req);
 	}
@@ -131,11 +132,12 @@ main(int argc, char *argv[])
 
 	if (argc < 3 || argc > 4 ||
 	    minimal_arg(argv[2], 1, MINIMAL_MAX_CHILDREN, &nchildren) != 0 ||
-	    (argc == 4 && minimal_arg(argv[3], 2, MINIMAL_MAX_BODY,
-	    &nbody) != 0)) {
-		fprintf(stderr, "usage: minimal_fcgi SOCKET CHILDREN(1-%d) "
-		    "[BODY_BYTES(2-%d)]\n", MINIMAL_MAX_CHILDREN,
-		    MINIMAL_MAX_BODY);
+	    (argc == 4 &&
+		minimal_arg(argv[3], 2, MINIMAL_MAX_BODY, &nbody) != 0)) {
+		fprintf(stderr,
+		    "usage: minimal_fcgi SOCKET CHILDREN(1-%d) "
+		    "[BODY_BYTES(2-%d)]\n",
+		    MINIMAL_MAX_CHILDREN, MINIMAL_MAX_BODY);
 		return 1;
 	}
 	for (i = 0; i < MINIMAL_MAX_CHILDREN; i++)
@@ -148,8 +150,8 @@ main(int argc, char *argv[])
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGTERM, &sa, NULL) != 0 ||
 	    sigaction(SIGINT, &sa, NULL) != 0) {
-		fprintf(stderr, "minimal_fcgi: sigaction: %s\n",
-		    strerror(errno));
+		fprintf(
+		    stderr, "minimal_fcgi: sigaction: %s\n", strerror(errno));
 		buf_free(&body);
 		return 1;
 	}
@@ -196,8 +198,10 @@ main(int argc, char *argv[])
 		for (i = 0; i < nchildren; i++) {
 			if (pids[i] != pid)
 				continue;
-			fprintf(stderr, "minimal_fcgi: child %ld exited "
-			    "(status %d); restarting it\n", (long)pid, status);
+			fprintf(stderr,
+			    "minimal_fcgi: child %ld exited "
+			    "(status %d); restarting it\n",
+			    (long)pid, status);
 			pids[i] = minimal_spawn(sock, &body);
 			break;
 		}
