@@ -51,23 +51,6 @@ struct i18n {
 	size_t n;
 };
 
-static void i18n_errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-i18n_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	/* A truncated message is still a terminated, useful prefix. */
-	if (vsnprintf(err, errlen, fmt, ap) < 0)
-		err[0] = '\0';
-	va_end(ap);
-}
-
 static void
 i18n_cat_free(struct i18n_cat *c)
 {
@@ -134,7 +117,7 @@ i18n_parse(
 	yaml_mark_t keymark = {0, 0, 0};
 
 	if (!yaml_parser_initialize(&parser)) {
-		i18n_errf(
+		str_printf(
 		    err, errlen, "%s: cannot start the YAML parser", c->path);
 		return -1;
 	}
@@ -144,7 +127,7 @@ i18n_parse(
 		unsigned line, col;
 
 		if (!yaml_parser_parse(&parser, &ev)) {
-			i18n_errf(err, errlen, "%s:%lu:%lu: %s%s%s", c->path,
+			str_printf(err, errlen, "%s:%lu:%lu: %s%s%s", c->path,
 			    (unsigned long)parser.problem_mark.line + 1,
 			    (unsigned long)parser.problem_mark.column + 1,
 			    parser.problem ? parser.problem : "YAML error",
@@ -159,7 +142,7 @@ i18n_parse(
 		case YAML_DOCUMENT_END_EVENT: break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1) {
-				i18n_errf(err, errlen,
+				str_printf(err, errlen,
 				    "%s:%u:%u: one document "
 				    "per catalogue",
 				    c->path, line, col);
@@ -169,14 +152,14 @@ i18n_parse(
 		case YAML_STREAM_END_EVENT: done = 1; break;
 		case YAML_MAPPING_START_EVENT:
 			if (depth > 0 && !have_key) {
-				i18n_errf(err, errlen,
+				str_printf(err, errlen,
 				    "%s:%u:%u: a key must be "
 				    "a string",
 				    c->path, line, col);
 				goto fail;
 			}
 			if (depth == ARRAY_SIZE(plen) - 1) {
-				i18n_errf(err, errlen,
+				str_printf(err, errlen,
 				    "%s:%u:%u: mappings "
 				    "nested too deeply",
 				    c->path, line, col);
@@ -198,7 +181,7 @@ i18n_parse(
 			size_t n = ev.data.scalar.length;
 
 			if (depth == 0) {
-				i18n_errf(err, errlen,
+				str_printf(err, errlen,
 				    "%s:%u:%u: expected a "
 				    "mapping of message keys",
 				    c->path, line, col);
@@ -206,7 +189,7 @@ i18n_parse(
 			}
 			if (have_key) {
 				if (n == 0) {
-					i18n_errf(err, errlen,
+					str_printf(err, errlen,
 					    "%s:%u:%u: empty "
 					    "message for \"%s\"",
 					    c->path, line, col, key);
@@ -218,14 +201,14 @@ i18n_parse(
 				break;
 			}
 			if (!i18n_seg_valid(s, n)) {
-				i18n_errf(err, errlen,
+				str_printf(err, errlen,
 				    "%s:%u:%u: a key uses "
 				    "letters, digits, _ and -",
 				    c->path, line, col);
 				goto fail;
 			}
 			if (klen + (klen > 0) + n > I18N_KEY_MAX) {
-				i18n_errf(err, errlen,
+				str_printf(err, errlen,
 				    "%s:%u:%u: key longer "
 				    "than %d bytes",
 				    c->path, line, col, I18N_KEY_MAX);
@@ -240,26 +223,26 @@ i18n_parse(
 			break;
 		}
 		case YAML_SEQUENCE_START_EVENT:
-			i18n_errf(err, errlen,
+			str_printf(err, errlen,
 			    "%s:%u:%u: lists are not "
 			    "messages; use a string",
 			    c->path, line, col);
 			goto fail;
 		case YAML_ALIAS_EVENT:
-			i18n_errf(err, errlen,
+			str_printf(err, errlen,
 			    "%s:%u:%u: aliases are not "
 			    "allowed",
 			    c->path, line, col);
 			goto fail;
 		default:
-			i18n_errf(err, errlen, "%s:%u:%u: unexpected YAML",
+			str_printf(err, errlen, "%s:%u:%u: unexpected YAML",
 			    c->path, line, col);
 			goto fail;
 		}
 		yaml_event_delete(&ev);
 	}
 	if (docs == 0) {
-		i18n_errf(err, errlen,
+		str_printf(err, errlen,
 		    "%s:1:1: expected a mapping of message "
 		    "keys",
 		    c->path);
@@ -292,7 +275,7 @@ i18n_cat_load(struct i18n_cat *c, const char *dir, const char *file, char *err,
 
 	n = snprintf(c->path, sizeof(c->path), "%s/%s", dir, file);
 	if (n < 0 || (size_t)n >= sizeof(c->path)) {
-		i18n_errf(err, errlen, "%s: path too long", dir);
+		str_printf(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
 	if (file_read_all(c->path, I18N_MAX_FILE, &data, &len, err, errlen) ==
@@ -314,7 +297,7 @@ i18n_cat_load(struct i18n_cat *c, const char *dir, const char *file, char *err,
 			b = a;
 			a = &c->e[i];
 		}
-		i18n_errf(err, errlen,
+		str_printf(err, errlen,
 		    "%s:%u:%u: duplicate key \"%s\" (first "
 		    "at line %u)",
 		    c->path, b->line, b->col, b->key, a->line);
@@ -340,7 +323,7 @@ i18n_check_complete(const struct i18n_cat *a, const struct i18n_cat *b,
 		else
 			cmp = strcmp(a->e[i].key, b->e[j].key);
 		if (cmp < 0) {
-			i18n_errf(err, errlen,
+			str_printf(err, errlen,
 			    "%s:%u:%u: key \"%s\" is "
 			    "missing from %s",
 			    a->path, a->e[i].line, a->e[i].col, a->e[i].key,
@@ -348,7 +331,7 @@ i18n_check_complete(const struct i18n_cat *a, const struct i18n_cat *b,
 			return -1;
 		}
 		if (cmp > 0) {
-			i18n_errf(err, errlen,
+			str_printf(err, errlen,
 			    "%s:%u:%u: key \"%s\" is "
 			    "missing from %s",
 			    b->path, b->e[j].line, b->e[j].col, b->e[j].key,

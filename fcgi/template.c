@@ -311,23 +311,6 @@ tmpl_loc_advance(struct tmpl_loc *l, const char *src, size_t to)
 	}
 }
 
-static void tmpl_errs(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-tmpl_errs(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	/* A truncated message is still a terminated, useful prefix. */
-	if (vsnprintf(err, errlen, fmt, ap) < 0)
-		err[0] = '\0';
-	va_end(ap);
-}
-
 static void
 tmpl_errf(char *err, size_t errlen, const struct tmpl *t, unsigned line,
     unsigned col, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -640,7 +623,7 @@ tmpl_load_dir(const char *dir, char *err, size_t errlen)
 	if (errlen > 0)
 		err[0] = '\0';
 	if ((d = opendir(dir)) == NULL) {
-		tmpl_errs(err, errlen, "%s: %s", dir, strerror(errno));
+		str_printf(err, errlen, "%s: %s", dir, strerror(errno));
 		return NULL;
 	}
 	set = xcalloc(1, sizeof(*set));
@@ -651,11 +634,11 @@ tmpl_load_dir(const char *dir, char *err, size_t errlen)
 			continue;
 		n = snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (n < 0 || (size_t)n >= sizeof(path)) {
-			tmpl_errs(err, errlen, "%s: path too long", dir);
+			str_printf(err, errlen, "%s: path too long", dir);
 			goto fail;
 		}
 		if (!tmpl_name_valid(de->d_name, blen, 0)) {
-			tmpl_errs(err, errlen,
+			str_printf(err, errlen,
 			    "%s: template file names use "
 			    "letters, digits, _ and -",
 			    path);
@@ -676,12 +659,12 @@ tmpl_load_dir(const char *dir, char *err, size_t errlen)
 			goto fail;
 	}
 	if (errno != 0) {
-		tmpl_errs(err, errlen, "%s: %s", dir, strerror(errno));
+		str_printf(err, errlen, "%s: %s", dir, strerror(errno));
 		goto fail;
 	}
 	if (closedir(d) == -1) {
 		d = NULL;
-		tmpl_errs(err, errlen, "%s: %s", dir, strerror(errno));
+		str_printf(err, errlen, "%s: %s", dir, strerror(errno));
 		goto fail;
 	}
 	d = NULL;

@@ -315,6 +315,19 @@ str_copy(char *dst, size_t dstlen, const char *src)
 }
 
 void
+str_printf(char *dst, size_t dstlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (dstlen == 0)
+		return;
+	va_start(ap, fmt);
+	if (vsnprintf(dst, dstlen, fmt, ap) < 0)
+		dst[0] = '\0';
+	va_end(ap);
+}
+
+void
 hex_encode(const unsigned char *in, size_t n, char *out)
 {
 	static const char hex[] = "0123456789abcdef";

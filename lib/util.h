@@ -64,6 +64,10 @@ void time_rfc3339(char *out, size_t outlen);
 /* Copies src into dst of size dstlen; returns -1 (and writes a truncated,
  * terminated string) when it does not fit. */
 int str_copy(char *dst, size_t dstlen, const char *src);
+/* Formats into dst of size dstlen; a message that does not fit is cut but
+ * stays terminated (error texts for callers' fixed buffers). */
+void str_printf(char *dst, size_t dstlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Lower-case hex of n bytes into out, which must hold 2n+1 bytes. */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 
