@@ -105,18 +105,37 @@ school_insert(struct db *db, const char *code, const char *name)
 	    p, 3, NULL, NULL);
 }
 
+/* Sets *exists to whether sql, with value as its one parameter, finds a
+ * row. 0, or -1 on a database error. */
 static int
-school_exists(struct db *db, const char *code, int *exists)
+row_exists(struct db *db, const char *sql, const char *value, int *exists)
 {
-	struct db_param p[1] = {DB_STR(code)};
+	struct db_param p[1] = {DB_STR(value)};
 	struct db_res *r;
 
-	r = db_query(db, "SELECT id FROM schools WHERE code = ?", p, 1);
-	if (r == NULL)
+	if ((r = db_query(db, sql, p, 1)) == NULL)
 		return -1;
 	*exists = db_res_rows(r) > 0;
 	db_res_free(r);
 	return 0;
+}
+
+static int
+school_exists(struct db *db, const char *code, int *exists)
+{
+	return row_exists(
+	    db, "SELECT 1 FROM schools WHERE code = ?", code, exists);
+}
+
+/* The exit status of a command that used db; says why a database step
+ * failed when nothing more specific was printed, and frees db. */
+static int
+accounts_finish(struct db *db, int rc)
+{
+	if (rc != 0 && db_errstr(db)[0] != '\0')
+		fprintf(stderr, "licheng: database: %s\n", db_errstr(db));
+	db_free(db);
+	return rc;
 }
 
 int
@@ -166,10 +185,7 @@ cli_school_add(const struct conf *c, int argc, char **argv)
 	printf("added school %s (%s)\n", v[0], v[1]);
 	rc = 0;
 out:
-	if (rc != 0 && db_errstr(db)[0] != '\0')
-		fprintf(stderr, "licheng: database: %s\n", db_errstr(db));
-	db_free(db);
-	return rc;
+	return accounts_finish(db, rc);
 }
 
 /* Checks the login against the rules that need no database, then against
@@ -178,8 +194,6 @@ static int
 login_acceptable(struct db *db, const char *login)
 {
 	enum validate_login_result v = validate_login(login);
-	struct db_param p[1] = {DB_STR(login)};
-	struct db_res *r;
 	int clash;
 
 	if (v != VALIDATE_LOGIN_OK) {
@@ -187,11 +201,8 @@ login_acceptable(struct db *db, const char *login)
 		    validate_login_reason(v));
 		return -1;
 	}
-	r = db_query(db, "SELECT 1 FROM schools WHERE code = ?", p, 1);
-	if (r == NULL)
+	if (school_exists(db, login, &clash) != 0)
 		return -1;
-	clash = db_res_rows(r) > 0;
-	db_res_free(r);
 	if (clash) {
 		fprintf(stderr,
 		    "licheng: login \"%s\" refused: a login name "
@@ -272,8 +283,6 @@ cli_user_add(const struct conf *c, int argc, char **argv)
 	};
 	const char *v[4] = {NULL, NULL, NULL, NULL};
 	char code[IDS_CODE_LEN + 1], expires[32];
-	struct db_param p[1];
-	struct db_res *r;
 	struct db *db;
 	int exists, rc = 1;
 
@@ -319,12 +328,9 @@ cli_user_add(const struct conf *c, int argc, char **argv)
 			goto out;
 		}
 	}
-	p[0] = DB_STR(v[2]);
-	if ((r = db_query(db, "SELECT 1 FROM users WHERE login = ?", p, 1)) ==
-	    NULL)
+	if (row_exists(
+		db, "SELECT 1 FROM users WHERE login = ?", v[2], &exists) != 0)
 		goto out;
-	exists = db_res_rows(r) > 0;
-	db_res_free(r);
 	if (exists) {
 		fprintf(stderr, "licheng: the login \"%s\" is taken\n", v[2]);
 		goto out;
@@ -336,10 +342,7 @@ cli_user_add(const struct conf *c, int argc, char **argv)
 	    v[1], v[2], v[3], code, expires);
 	rc = 0;
 out:
-	if (rc != 0 && db_errstr(db)[0] != '\0')
-		fprintf(stderr, "licheng: database: %s\n", db_errstr(db));
-	db_free(db);
-	return rc;
+	return accounts_finish(db, rc);
 }
 
 struct demo_account {

@@ -399,7 +399,7 @@ db_fetch_all(struct db *db, MYSQL_STMT *st)
 	my_bool *nulls = NULL, *errs = NULL;
 	char **bufs = NULL;
 	size_t i, cols, cell;
-	int frc;
+	int frc, ok = 0;
 
 	cols = mysql_stmt_field_count(st);
 	r = xcalloc(1, sizeof(*r));
@@ -492,15 +492,7 @@ db_fetch_all(struct db *db, MYSQL_STMT *st)
 		}
 		r->rows++;
 	}
-	(void)mysql_stmt_free_result(st);
-	for (i = 0; i < cols; i++)
-		free(bufs[i]);
-	free(bufs);
-	free(b);
-	free(lens);
-	free(nulls);
-	free(errs);
-	return r;
+	ok = 1;
 fail:
 	(void)mysql_stmt_free_result(st);
 	for (i = 0; i < cols; i++)
@@ -510,6 +502,8 @@ fail:
 	free(lens);
 	free(nulls);
 	free(errs);
+	if (ok)
+		return r;
 	db_res_free(r);
 	return NULL;
 }
