@@ -2,7 +2,7 @@
 # `make demo`, `make bench`, `make deps`, `make install` are described in
 # README.md. SANITIZE=1 builds into build/asan/ with ASan + UBSan.
 
-PKGS      := fcgi libmariadb openssl yaml-0.1 hiredis
+PKGS      := fcgi libmariadb openssl yaml-0.1 hiredis libqrencode
 CC        ?= cc
 PREFIX    ?= /usr/local
 DESTDIR   ?=
