@@ -31,7 +31,7 @@
 
 #define CONF_FILE_MAX (1024 * 1024)
 #define CONF_KEY_MAX 128 /* a dotted key, with its NUL */
-#define CONF_KEYS_MAX 64 /* entries in the largest table */
+#define CONF_KEYS_MAX 128
 #define CONF_SECTIONS_MAX 16
 #define CONF_PATH_MAX 4095
 #define CONF_SOCKET_MAX 107 /* sun_path holds 108 bytes with the NUL */
@@ -41,6 +41,7 @@
 #define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #define DIGIT "0123456789"
 #define SECRET_CHARS LOWER UPPER DIGIT "_.~+-"
+#define HEX_CHARS DIGIT "abcdef"
 
 enum conf_type {
 	CT_STRING, /* length min..max, every byte from chars */
@@ -138,6 +139,45 @@ static const struct conf_key conf_keys[] = {
 	    LICHENG_PREFIX "/share/licheng/static"),
 	K_PATH("paths.messages", messages_dir, 0,
 	    LICHENG_PREFIX "/share/licheng/messages"),
+	K_PATH("paths.privacy", privacy_dir, 0,
+	    LICHENG_PREFIX "/share/licheng/privacy"),
+	K_PATH("paths.run", run_dir, 0, "/run/licheng"),
+
+	K_INT("password.min_length", pw_min_length, 8, 64, "8"),
+	K_INT("password.max_age_days", pw_max_age_days, 1, 180, "180"),
+	K_INT("password.min_age_days", pw_min_age_days, 1, 30, "1"),
+	K_INT("password.history", pw_history, 3, 24, "3"),
+	K_INT("password.warn_days", pw_warn_days, 0, 60, "14"),
+	K_PATH("password.blocklist", pw_blocklist, 0,
+	    LICHENG_PREFIX "/share/licheng/password-blocklist.txt"),
+	K_INT("password.scrypt_log2_n", pw_scrypt_log2_n, 15, 20, "15"),
+	K_INT("password.scrypt_r", pw_scrypt_r, 8, 32, "8"),
+	K_INT("password.scrypt_p", pw_scrypt_p, 1, 4, "1"),
+	K_INT("password.hash_slots", pw_hash_slots, 1, 64, "4"),
+	K_INT("password.hash_wait_ms", pw_hash_wait_ms, 100, 30000, "5000"),
+
+	K_INT("lockout.failures", lock_failures, 1, 100, "5"),
+	K_INT("lockout.window", lock_window, 60, 86400, "900"),
+	K_INT("lockout.duration", lock_duration, 60, 86400, "900"),
+	K_INT("detect.window", detect_window, 60, 86400, "600"),
+	K_INT("detect.signin_accounts", detect_signin_accounts, 2, 10000,
+	    "10"),
+	K_INT("detect.password_changes", detect_password_changes, 2, 10000,
+	    "5"),
+	K_INT("detect.block", detect_block, 60, 604800, "3600"),
+	K_INT("detect.egress_signin_accounts", detect_egress_signin_accounts,
+	    2, 100000, "200"),
+	K_INT("detect.egress_password_changes",
+	    detect_egress_password_changes, 2, 100000, "100"),
+
+	K_INT("session.idle_timeout", session_idle, 60, 86400, "1800"),
+	K_INT("session.absolute_timeout", session_absolute, 300, 604800,
+	    "43200"),
+
+	K_STR("mfa.issuer", mfa_issuer, 0, "Licheng", 1, 32,
+	    LOWER UPPER DIGIT " ._-", "1 to 32 characters of [A-Za-z0-9 ._-]"),
+	K_STR("privacy.version", privacy_version, 0, "2026-1", 1, 32,
+	    LOWER UPPER DIGIT "._-", "1 to 32 characters of [A-Za-z0-9._-]"),
 
 	K_SOCK("fcgi.socket", fcgi_socket, CK_REQUIRED),
 	K_MODE("fcgi.socket_mode", fcgi_socket_mode, 0600, 0666, "0660"),
@@ -172,6 +212,10 @@ static const struct conf_key conf_secret_keys[] = {
 	K_SECRET("database.migrate_password", secret_db_migrate_password,
 	    CK_REQUIRED, 16),
 	K_SECRET("redis.password", secret_redis_password, 0, 0),
+	K_STR("keys.data", secret_data_key, CK_SECRET | CK_REQUIRED, NULL, 64,
+	    64, HEX_CHARS, "64 hexadecimal digits (256 bits; gen-secrets)"),
+	K_STR("keys.lookup", secret_lookup_key, CK_SECRET | CK_REQUIRED, NULL,
+	    64, 64, HEX_CHARS, "64 hexadecimal digits (256 bits; gen-secrets)"),
 };
 // clang-format on
 
@@ -951,6 +995,27 @@ conf_cross_check(struct conf_ctx *x)
 		    "fcgi.slow_request (%d) must be "
 		    "less than fcgi.request_timeout (%d)",
 		    c->fcgi_slow_request, c->fcgi_request_timeout);
+	if (c->session_idle > c->session_absolute)
+		return conf_fail(x,
+		    conf_key_loc2(x, "session.idle_timeout",
+			"session.absolute_timeout"),
+		    "session.idle_timeout (%d) must not be more than "
+		    "session.absolute_timeout (%d)",
+		    c->session_idle, c->session_absolute);
+	if (c->detect_egress_signin_accounts < c->detect_signin_accounts ||
+	    c->detect_egress_password_changes < c->detect_password_changes)
+		return conf_fail(x,
+		    conf_key_loc2(x, "detect.egress_signin_accounts",
+			"detect.egress_password_changes"),
+		    "a school's egress addresses get thresholds at least as "
+		    "high as any other address (detect.egress_* >= "
+		    "detect.signin_accounts / detect.password_changes)");
+	if (c->pw_warn_days >= c->pw_max_age_days)
+		return conf_fail(x,
+		    conf_key_loc2(x, "password.warn_days", "password.max_age_days"),
+		    "password.warn_days (%d) must be less than "
+		    "password.max_age_days (%d)",
+		    c->pw_warn_days, c->pw_max_age_days);
 	if (c->worker_children > c->worker_max_children)
 		return conf_fail(x,
 		    conf_key_loc2(x, "worker.children", "worker.max_children"),

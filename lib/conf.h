@@ -50,6 +50,8 @@ struct conf {
 	char *templates_dir;
 	char *static_dir;
 	char *messages_dir;
+	char *privacy_dir; /* the privacy notices, <version>.<lang>.txt */
+	char *run_dir; /* per-host runtime state, e.g. the scrypt slots */
 
 	/* fcgi pool */
 	char *fcgi_socket;
@@ -69,6 +71,39 @@ struct conf {
 	int worker_drain_timeout; /* seconds */
 	char *worker_pid_file;
 
+	/* password policy (seeds/001 item 十二 (九)): every bound may only be
+	 * made stricter than the Ministry's rule */
+	int pw_min_length; /* characters, >= 8 */
+	int pw_max_age_days; /* <= 180: a change is forced after this */
+	int pw_min_age_days; /* >= 1: no change again within this */
+	int pw_history; /* >= 3: none of the last N reused */
+	int pw_warn_days; /* warn this many days before expiry */
+	char *pw_blocklist; /* common passwords, one per line */
+	int pw_scrypt_log2_n; /* scrypt N = 2^this, >= 15 */
+	int pw_scrypt_r;
+	int pw_scrypt_p;
+	int pw_hash_slots; /* scrypt computations at once on one host */
+	int pw_hash_wait_ms; /* how long a sign-in waits for a slot */
+
+	/* lock-outs and attack detection (seeds/002 cases 1 and 2) */
+	int lock_failures; /* failures of one account within lock_window */
+	int lock_window; /* seconds */
+	int lock_duration; /* seconds the account stays locked */
+	int detect_window; /* seconds */
+	int detect_signin_accounts; /* distinct accounts failing, per address */
+	int detect_password_changes; /* accounts changing passwords */
+	int detect_block; /* seconds an address stays blocked */
+	int detect_egress_signin_accounts; /* the same for a school's */
+	int detect_egress_password_changes; /* registered egress address */
+
+	/* sessions */
+	int session_idle; /* seconds without a request */
+	int session_absolute; /* seconds since sign-in */
+
+	/* second factor and privacy notice */
+	char *mfa_issuer; /* the issuer shown in authenticator apps */
+	char *privacy_version; /* the notice in force; a change asks again */
+
 	/* secrets (from secrets_file) */
 	char *secret_db_app_password;
 	char *secret_db_worker_password;
@@ -76,6 +111,8 @@ struct conf {
 	char *secret_db_central_password;
 	char *secret_db_migrate_password;
 	char *secret_redis_password; /* may be empty */
+	char *secret_data_key; /* 64 hex: AES-256-GCM of personal data, TOTP */
+	char *secret_lookup_key; /* 64 hex: HMAC-SHA256 for look-ups */
 
 	/* demo: true only in the demo stack (deploy/dev): demo accounts and
 	 * the scan mode "none" are allowed nowhere else. Default false. */

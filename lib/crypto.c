@@ -1,7 +1,8 @@
 /*
- * crypto: SHA-256 and random bytes through OpenSSL 3 (EVP and RAND_bytes).
- * It owns only the digest contexts it hands out; it must never return a
- * digest or random value after an OpenSSL call failed.
+ * crypto: SHA-256, HMAC-SHA256, AES-256-GCM and random bytes through
+ * OpenSSL 3 (EVP and RAND_bytes). It owns only the digest contexts it hands
+ * out; it must never return a digest, plaintext or random value after an
+ * OpenSSL call failed.
  */
 #include "crypto.h"
 
@@ -14,6 +15,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "log.h"
@@ -197,4 +199,134 @@ crypto_random_hex(size_t nbytes, char *out, size_t outlen)
 	hex_encode(raw, nbytes, out);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	return 0;
+}
+
+static int
+crypto_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+crypto_key_from_hex(const char *hex, unsigned char key[CRYPTO_KEY_LEN])
+{
+	size_t i;
+	int hi, lo;
+
+	if (hex == NULL || strlen(hex) != 2 * CRYPTO_KEY_LEN)
+		return -1;
+	for (i = 0; i < CRYPTO_KEY_LEN; i++) {
+		hi = crypto_hexval(hex[2 * i]);
+		lo = crypto_hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			OPENSSL_cleanse(key, CRYPTO_KEY_LEN);
+			return -1;
+		}
+		key[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int
+crypto_hmac_sha256_hex(const unsigned char key[CRYPTO_KEY_LEN], const void *p,
+    size_t n, char out[CRYPTO_SHA256_HEX_LEN + 1])
+{
+	unsigned char mac[CRYPTO_SHA256_LEN];
+	unsigned int len = 0;
+
+	if (HMAC(EVP_sha256(), key, CRYPTO_KEY_LEN, p, n, mac, &len) == NULL ||
+	    len != CRYPTO_SHA256_LEN) {
+		crypto_log_ossl(__func__, "HMAC");
+		return -1;
+	}
+	hex_encode(mac, sizeof(mac), out);
+	return 0;
+}
+
+/*
+ * AES-256-GCM with a random 96-bit nonce. The output is nonce, ciphertext
+ * and the 128-bit tag, so one column holds everything needed to open it;
+ * aad binds the ciphertext to its row (e.g. "totp:<user public id>") so a
+ * value copied into another row does not decrypt there.
+ */
+int
+crypto_seal(const unsigned char key[CRYPTO_KEY_LEN], const char *aad,
+    const void *in, size_t n, unsigned char *out, size_t outlen,
+    size_t *written)
+{
+	EVP_CIPHER_CTX *ctx;
+	int len, rc = -1;
+
+	if (n > INT32_MAX || outlen < n + CRYPTO_SEAL_OVERHEAD) {
+		log_error("%zu bytes do not fit in %zu", n, outlen);
+		return -1;
+	}
+	if (crypto_random(out, CRYPTO_GCM_NONCE) != 0)
+		return -1;
+	ctx = EVP_CIPHER_CTX_new();
+	if (ctx == NULL ||
+	    EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, out) != 1 ||
+	    EVP_EncryptUpdate(ctx, NULL, &len, (const unsigned char *)aad,
+		(int)strlen(aad)) != 1 ||
+	    EVP_EncryptUpdate(ctx, out + CRYPTO_GCM_NONCE, &len, in, (int)n) !=
+		1 ||
+	    EVP_EncryptFinal_ex(ctx, out + CRYPTO_GCM_NONCE + len, &len) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, CRYPTO_GCM_TAG,
+		out + CRYPTO_GCM_NONCE + n) != 1) {
+		crypto_log_ossl(__func__, "AES-256-GCM encryption");
+		goto done;
+	}
+	*written = n + CRYPTO_SEAL_OVERHEAD;
+	rc = 0;
+done:
+	EVP_CIPHER_CTX_free(ctx);
+	return rc;
+}
+
+int
+crypto_open(const unsigned char key[CRYPTO_KEY_LEN], const char *aad,
+    const unsigned char *in, size_t n, unsigned char *out, size_t outlen,
+    size_t *written)
+{
+	EVP_CIPHER_CTX *ctx;
+	unsigned char tag[CRYPTO_GCM_TAG];
+	size_t clen;
+	int len, rc = -1;
+
+	if (n < CRYPTO_SEAL_OVERHEAD || n - CRYPTO_SEAL_OVERHEAD > outlen ||
+	    n > INT32_MAX)
+		return -1;
+	clen = n - CRYPTO_SEAL_OVERHEAD;
+	memcpy(tag, in + CRYPTO_GCM_NONCE + clen, sizeof(tag));
+	ctx = EVP_CIPHER_CTX_new();
+	if (ctx == NULL ||
+	    EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, in) != 1 ||
+	    EVP_DecryptUpdate(ctx, NULL, &len, (const unsigned char *)aad,
+		(int)strlen(aad)) != 1 ||
+	    EVP_DecryptUpdate(
+		ctx, out, &len, in + CRYPTO_GCM_NONCE, (int)clen) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(
+		ctx, EVP_CTRL_GCM_SET_TAG, CRYPTO_GCM_TAG, tag) != 1) {
+		crypto_log_ossl(__func__, "AES-256-GCM decryption");
+		goto done;
+	}
+	/* A wrong key, a wrong aad or a changed byte fails here: logged,
+	 * because it means tampering or a changed keys.data. */
+	if (EVP_DecryptFinal_ex(ctx, out + len, &len) != 1) {
+		log_error("AES-256-GCM: authentication failed (wrong key or "
+			  "altered ciphertext)");
+		OPENSSL_cleanse(out, clen);
+		goto done;
+	}
+	*written = clen;
+	rc = 0;
+done:
+	EVP_CIPHER_CTX_free(ctx);
+	return rc;
 }

@@ -37,4 +37,28 @@ int crypto_random(void *p, size_t n);
 /* nbytes random bytes as hex into out, which holds 2 * nbytes + 1. 0/-1. */
 int crypto_random_hex(size_t nbytes, char *out, size_t outlen);
 
+/* 256-bit keys (keys.data, keys.lookup) and the sealed-box layout. */
+#define CRYPTO_KEY_LEN 32
+#define CRYPTO_GCM_NONCE 12
+#define CRYPTO_GCM_TAG 16
+#define CRYPTO_SEAL_OVERHEAD (CRYPTO_GCM_NONCE + CRYPTO_GCM_TAG)
+
+/* Decodes 64 hex digits into key; -1 (key wiped) when hex is not that. */
+int crypto_key_from_hex(const char *hex, unsigned char key[CRYPTO_KEY_LEN]);
+/* HMAC-SHA256 of n bytes under key, as 64 lower-case hex digits. */
+int crypto_hmac_sha256_hex(const unsigned char key[CRYPTO_KEY_LEN],
+    const void *p, size_t n, char out[CRYPTO_SHA256_HEX_LEN + 1]);
+/*
+ * AES-256-GCM: seals n bytes into out as nonce || ciphertext || tag
+ * (n + CRYPTO_SEAL_OVERHEAD bytes), authenticating aad (a NUL-terminated
+ * label that binds the value to its place). crypto_open reverses it and
+ * fails (-1) on any change of key, aad or byte. Both 0 / -1.
+ */
+int crypto_seal(const unsigned char key[CRYPTO_KEY_LEN], const char *aad,
+    const void *in, size_t n, unsigned char *out, size_t outlen,
+    size_t *written);
+int crypto_open(const unsigned char key[CRYPTO_KEY_LEN], const char *aad,
+    const unsigned char *in, size_t n, unsigned char *out, size_t outlen,
+    size_t *written);
+
 #endif

@@ -8,6 +8,8 @@
 #include <ctype.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "crypto.h"
 #include "util.h"
 
@@ -15,17 +17,16 @@ static const char b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-int
-ids_public(char out[IDS_PUBLIC_LEN + 1])
+/* Base64url without padding of n bytes into out (4n/3 rounded up + 1). */
+static size_t
+ids_b64url(const unsigned char *in, size_t n, char *out)
 {
-	unsigned char r[16];
 	unsigned int acc = 0;
-	int bits = 0, i, o = 0;
+	int bits = 0;
+	size_t i, o = 0;
 
-	if (crypto_random(r, sizeof(r)) != 0)
-		return -1;
-	for (i = 0; i < 16; i++) {
-		acc = (acc << 8) | r[i];
+	for (i = 0; i < n; i++) {
+		acc = (acc << 8) | in[i];
 		bits += 8;
 		while (bits >= 6) {
 			bits -= 6;
@@ -35,20 +36,55 @@ ids_public(char out[IDS_PUBLIC_LEN + 1])
 	if (bits > 0)
 		out[o++] = b64url[(acc << (6 - bits)) & 63];
 	out[o] = '\0';
-	return o == IDS_PUBLIC_LEN ? 0 : -1;
+	return o;
+}
+
+static int
+ids_b64url_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (strlen(s) != len)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (strchr(b64url, s[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+int
+ids_public(char out[IDS_PUBLIC_LEN + 1])
+{
+	unsigned char r[16];
+
+	if (crypto_random(r, sizeof(r)) != 0)
+		return -1;
+	return ids_b64url(r, sizeof(r), out) == IDS_PUBLIC_LEN ? 0 : -1;
 }
 
 int
 ids_public_valid(const char *s)
 {
-	size_t i;
+	return ids_b64url_valid(s, IDS_PUBLIC_LEN);
+}
 
-	if (strlen(s) != IDS_PUBLIC_LEN)
-		return 0;
-	for (i = 0; i < IDS_PUBLIC_LEN; i++)
-		if (strchr(b64url, s[i]) == NULL || s[i] == '\0')
-			return 0;
-	return 1;
+int
+ids_token(char out[IDS_TOKEN_LEN + 1])
+{
+	unsigned char r[32];
+	int rc;
+
+	if (crypto_random(r, sizeof(r)) != 0)
+		return -1;
+	rc = ids_b64url(r, sizeof(r), out) == IDS_TOKEN_LEN ? 0 : -1;
+	OPENSSL_cleanse(r, sizeof(r));
+	return rc;
+}
+
+int
+ids_token_valid(const char *s)
+{
+	return ids_b64url_valid(s, IDS_TOKEN_LEN);
 }
 
 int

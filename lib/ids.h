@@ -16,6 +16,13 @@ int ids_public(char out[IDS_PUBLIC_LEN + 1]);
 /* 1 when s has the shape of a public id. */
 int ids_public_valid(const char *s);
 
+#define IDS_TOKEN_LEN 43 /* 256 random bits, base64url, no padding */
+
+/* A new secret token (session cookies, CSRF tokens). 0/-1. */
+int ids_token(char out[IDS_TOKEN_LEN + 1]);
+/* 1 when s has the shape of a token. */
+int ids_token_valid(const char *s);
+
 /* A new activation code in Crockford base32 (no I, L, O, U), grouped
  * 5-5 for reading aloud and printing. 0/-1. */
 int ids_activation_code(char out[IDS_CODE_LEN + 1]);

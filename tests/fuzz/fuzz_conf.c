@@ -31,7 +31,10 @@ static const char fuzz_secrets[] =
     "  central_password: fuzz-central-0123456789\n"
     "  migrate_password: fuzz-migrate-0123456789\n"
     "redis:\n"
-    "  password: fuzz-redis-0123456789\n";
+    "  password: fuzz-redis-0123456789\n"
+    "keys:\n"
+    "  data: 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+    "  lookup: ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100\n";
 
 static char fuzz_input[64];
 

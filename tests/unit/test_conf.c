@@ -28,7 +28,10 @@ static const char valid_secrets[] =
     "  central_password: central-secret-0123456789\n"
     "  migrate_password: migrate-secret-0123456789\n"
     "redis:\n"
-    "  password: redis-secret-0123456789\n";
+    "  password: redis-secret-0123456789\n"
+    "keys:\n"
+    "  data: 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+    "  lookup: ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100\n";
 
 /* Lines 1-6 of most test files; a test appends from line 7 on, which still
  * belongs to the fcgi mapping when indented. */
