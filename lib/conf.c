@@ -997,8 +997,8 @@ conf_cross_check(struct conf_ctx *x)
 		    c->fcgi_slow_request, c->fcgi_request_timeout);
 	if (c->session_idle > c->session_absolute)
 		return conf_fail(x,
-		    conf_key_loc2(x, "session.idle_timeout",
-			"session.absolute_timeout"),
+		    conf_key_loc2(
+			x, "session.idle_timeout", "session.absolute_timeout"),
 		    "session.idle_timeout (%d) must not be more than "
 		    "session.absolute_timeout (%d)",
 		    c->session_idle, c->session_absolute);
@@ -1012,7 +1012,8 @@ conf_cross_check(struct conf_ctx *x)
 		    "detect.signin_accounts / detect.password_changes)");
 	if (c->pw_warn_days >= c->pw_max_age_days)
 		return conf_fail(x,
-		    conf_key_loc2(x, "password.warn_days", "password.max_age_days"),
+		    conf_key_loc2(
+			x, "password.warn_days", "password.max_age_days"),
 		    "password.warn_days (%d) must be less than "
 		    "password.max_age_days (%d)",
 		    c->pw_warn_days, c->pw_max_age_days);
