@@ -1,0 +1,132 @@
+// steps.mjs: the sign-in pages' steps that several flows go through —
+// activating an account, signing in and out, accepting the privacy notice —
+// each checked and screenshotted as it goes.
+
+import { addUser, alertText, csrfValue, fill, formWith, goto, msg, msgRe, noticeText, pathOf, shared,
+	strongPassword, submit } from './lib.mjs';
+
+// GET /activate and its form: login, code, new_password and a CSRF token.
+export async function openActivate(flow) {
+	const { page } = flow;
+	const status = await goto(page, '/activate');
+	flow.must(status === 200, 'GET /activate answers 200', `status ${status}`);
+	for (const f of ['login', 'code', 'new_password'])
+		flow.must(await formWith(page, f).count() === 1, `the activation form has a field "${f}"`);
+	flow.check((await csrfValue(page, 'new_password')).length >= 16,
+		'the activation form carries a CSRF token');
+}
+
+export async function postActivate(flow, user, password) {
+	await fill(flow.page, { login: user.login, code: user.code, new_password: password });
+	return submit(flow.page, 'new_password');
+}
+
+// Activates with a password expected to be accepted: 303 to
+// /login?done=activated, where the login page shows a notice.
+export async function activate(flow, user, password, shots = false) {
+	await openActivate(flow);
+	if (shots) await flow.shot('activate-form');
+	const status = await postActivate(flow, user, password);
+	flow.must(status === 303 && pathOf(flow.page) === '/login?done=activated',
+		'a strong first password activates the account (303 to /login?done=activated)',
+		`status ${status}, at ${pathOf(flow.page)}, alert ${await alertText(flow.page)}`);
+	if (shots) {
+		flow.eq(await noticeText(flow.page), msg(lang(flow), 'login.activated'),
+			'the login page says the account is activated');
+		await flow.shot('activated');
+	}
+}
+
+// The student whom the student flow activated, or (when that flow was not
+// run or stopped early) a new one activated here.
+export async function studentAccount(flow) {
+	if (!shared.student) {
+		const user = addUser('student', '林小美');
+		const password = strongPassword();
+		await activate(flow, user, password);
+		shared.student = { user, password, privacy: false };
+	}
+	return shared.student;
+}
+
+// Signs the shared student in and lands on /, accepting the notice first
+// if nobody has yet.
+export async function signInStudent(flow) {
+	const s = await studentAccount(flow);
+	await signInOk(flow, s.user.login, s.password, s.privacy ? '/' : '/privacy');
+	if (!s.privacy) {
+		await acceptPrivacy(flow, '/');
+		s.privacy = true;
+	}
+	return s;
+}
+
+function lang(flow) {
+	return flow.lang || 'zh-TW';
+}
+
+// Signs in on /login; returns the status of the POST (the page that
+// follows is wherever the server sent the browser).
+export async function signIn(flow, login, password, page = flow.page) {
+	const status = await goto(page, '/login');
+	flow.must(status === 200, 'GET /login answers 200', `status ${status}`);
+	await fill(page, { login, password });
+	return submit(page, 'password');
+}
+
+// Signs in expecting success: 303, then (for a first sign-in) /privacy.
+export async function signInOk(flow, login, password, expectPath) {
+	const status = await signIn(flow, login, password);
+	flow.must(status === 303 && pathOf(flow.page) === expectPath,
+		`the right password signs in (303, then ${expectPath})`,
+		`status ${status}, at ${pathOf(flow.page)}, alert ${await alertText(flow.page)}`);
+}
+
+// /privacy: tick "accept", submit, land on `next` (/ or /mfa/setup).
+export async function acceptPrivacy(flow, next, shots = false) {
+	const { page } = flow;
+	flow.must(pathOf(page) === '/privacy', 'the first sign-in shows the privacy notice',
+		`at ${pathOf(page)}`);
+	if (shots) await flow.shot('privacy');
+	const box = formWith(page, 'accept').locator('[name="accept"]');
+	flow.must(await box.count() === 1, 'the privacy notice has an "accept" checkbox');
+	await box.check();
+	const status = await submit(page, 'accept');
+	flow.must(pathOf(page) === next, `accepting the notice leads to ${next}`,
+		`status ${status}, at ${pathOf(page)}, alert ${await alertText(page)}`);
+}
+
+// The sign-out button in the page header: POST /logout, then
+// /login?done=signed_out with a notice.
+export async function signOut(flow) {
+	const { page } = flow;
+	const form = page.locator('header form.inline-form').first();
+	flow.must(await form.count() === 1, 'the page header has a sign-out form');
+	const action = await form.getAttribute('action');
+	flow.eq(action, '/logout', 'the sign-out form posts to /logout');
+	const nav = page.waitForNavigation({ waitUntil: 'load' });
+	await form.locator('button, [type=submit]').first().click();
+	await nav;
+	flow.check(pathOf(page) === '/login?done=signed_out', 'signing out leads to /login?done=signed_out',
+		`at ${pathOf(page)}`);
+	flow.eq(await noticeText(page), msg(lang(flow), 'login.signed_out'), 'the login page says you are signed out');
+}
+
+// Checks that the alert is a message of the catalogue (e.g.
+// password.rule.blocklisted names the rule a password broke).
+export async function checkAlert(flow, key, what) {
+	const text = await alertText(flow.page);
+	const re = msgRe(lang(flow), key);
+	flow.check(text && re && re.test(text), `${what}: the alert is "${key}"`,
+		`alert ${JSON.stringify(text)}, catalogue ${JSON.stringify(msg(lang(flow), key))}`);
+}
+
+// The page that re-rendered must not hand the password back.
+export async function checkNotEchoed(flow, field) {
+	const v = await flow.page.locator(`[name="${field}"]`).first().inputValue().catch(() => null);
+	flow.check(v === '' || v === null, `the re-rendered form does not echo "${field}"`);
+}
+
+export async function bodyText(page) {
+	return page.locator('body').innerText();
+}
