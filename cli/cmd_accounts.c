@@ -4,15 +4,20 @@
  * one-time activation code, stored only as a hash, that expires after 14
  * days. A login name that is a public fact (national ID, school code, date)
  * is refused with the reason. Demo accounts are made only when the
- * configuration says it is the demo stack.
+ * configuration says it is the demo stack. Every school and account is
+ * written in one transaction with its audit row; neither is ever kept
+ * without the other.
  */
 #include "accounts.h"
 
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "db.h"
 #include "ids.h"
@@ -105,6 +110,110 @@ school_insert(struct db *db, const char *code, const char *name)
 	    p, 3, NULL, NULL);
 }
 
+/* The audit actor for this command: "cli:" and the name of the effective
+ * unix user, or just "cli" when that name is unknown or too long. */
+static void
+accounts_actor(char *out, size_t outlen)
+{
+	const struct passwd *pw = getpwuid(geteuid());
+	int n = -1;
+
+	if (pw != NULL && pw->pw_name != NULL)
+		n = snprintf(out, outlen, "cli:%s", pw->pw_name);
+	if (n < 0 || (size_t)n >= outlen || (size_t)n > AUDIT_ACTOR_MAX)
+		(void)str_copy(out, outlen, "cli");
+}
+
+/* Appends an operator's successful event inside db's open transaction. */
+static int
+accounts_audit(struct db *db, const char *event, const char *school,
+    const char *target, const struct buf *detail)
+{
+	char actor[AUDIT_ACTOR_MAX + 1];
+	struct audit_event ev;
+
+	accounts_actor(actor, sizeof(actor));
+	memset(&ev, 0, sizeof(ev));
+	ev.actor = actor;
+	ev.role = "operator";
+	ev.school = school;
+	ev.ip = "";
+	ev.event = event;
+	ev.target = target;
+	ev.outcome = "success";
+	ev.detail = detail->data;
+	return audit_append_tx(db, &ev);
+}
+
+/* Audits school.create for the school just inserted. */
+static int
+accounts_audit_school(struct db *db, const char *code, const char *name)
+{
+	struct buf target, detail;
+	int rc;
+
+	buf_init(&target);
+	buf_init(&detail);
+	buf_printf(&target, "school:%s", code);
+	buf_putc(&detail, '{');
+	buf_json_kv(&detail, "name", name);
+	buf_putc(&detail, '}');
+	rc = accounts_audit(db, "school.create", code, target.data, &detail);
+	buf_free(&target);
+	buf_free(&detail);
+	return rc;
+}
+
+/* Audits event (user.create, user.activation_reissue) for login. The name
+ * stays out of the log: the login identifies the account, and the audit log
+ * holds no more personal data than it needs. */
+static int
+accounts_audit_user(struct db *db, const char *event, const char *school,
+    const char *role, const char *login)
+{
+	struct buf target, detail;
+	int rc;
+
+	buf_init(&target);
+	buf_init(&detail);
+	buf_printf(&target, "user:%s", login);
+	buf_putc(&detail, '{');
+	buf_json_kv(&detail, "role", role);
+	buf_json_kv(&detail, "school", school);
+	buf_putc(&detail, '}');
+	rc = accounts_audit(db, event, school, target.data, &detail);
+	buf_free(&target);
+	buf_free(&detail);
+	return rc;
+}
+
+/* Ends the transaction holding a change and its audit row: commits when rc
+ * is 0, else rolls back. 0 only when both were committed. */
+static int
+accounts_end_tx(struct db *db, int rc)
+{
+	if (rc == 0 && db_commit(db) == 0)
+		return 0;
+	/* A failed rollback is logged; the server discards the transaction
+	 * when the connection closes, so nothing half-done is kept. */
+	(void)db_rollback(db);
+	return -1;
+}
+
+/* Adds a school and its audit row in one transaction. 0/-1. */
+static int
+accounts_school_create(struct db *db, const char *code, const char *name)
+{
+	int rc;
+
+	if (db_begin(db) != 0)
+		return -1;
+	rc = school_insert(db, code, name);
+	if (rc == 0)
+		rc = accounts_audit_school(db, code, name);
+	return accounts_end_tx(db, rc);
+}
+
 /* Sets *exists to whether sql, with value as its one parameter, finds a
  * row. 0, or -1 on a database error. */
 static int
@@ -180,7 +289,7 @@ cli_school_add(const struct conf *c, int argc, char **argv)
 		    v[0]);
 		goto out;
 	}
-	if (school_insert(db, v[0], v[1]) != 0)
+	if (accounts_school_create(db, v[0], v[1]) != 0)
 		goto out;
 	printf("added school %s (%s)\n", v[0], v[1]);
 	rc = 0;
@@ -214,7 +323,8 @@ login_acceptable(struct db *db, const char *login)
 }
 
 /* Writes a fresh activation code for login into code and stores its hash
- * with an expiry, creating the account when create is set. */
+ * with an expiry, creating the account when create is set. Runs inside the
+ * caller's transaction. */
 static int
 user_issue(struct db *db, const char *school, const char *role,
     const char *login, const char *name, int create,
@@ -269,6 +379,25 @@ user_issue(struct db *db, const char *school, const char *role,
 						       : "?");
 	db_res_free(r);
 	return 0;
+}
+
+/* user_issue and its audit row (user.create, or user.activation_reissue
+ * for an existing pending account) in one transaction. 0/-1. */
+static int
+accounts_user_issue(struct db *db, const char *school, const char *role,
+    const char *login, const char *name, int create,
+    char code[IDS_CODE_LEN + 1], char expires[32])
+{
+	int rc;
+
+	if (db_begin(db) != 0)
+		return -1;
+	rc = user_issue(db, school, role, login, name, create, code, expires);
+	if (rc == 0)
+		rc = accounts_audit_user(db,
+		    create ? "user.create" : "user.activation_reissue", school,
+		    role, login);
+	return accounts_end_tx(db, rc);
 }
 
 int
@@ -335,7 +464,8 @@ cli_user_add(const struct conf *c, int argc, char **argv)
 		fprintf(stderr, "licheng: the login \"%s\" is taken\n", v[2]);
 		goto out;
 	}
-	if (user_issue(db, v[0], v[1], v[2], v[3], 1, code, expires) != 0)
+	if (accounts_user_issue(db, v[0], v[1], v[2], v[3], 1, code, expires) !=
+	    0)
 		goto out;
 	printf("added %s \"%s\" (%s)\nactivation code: %s (one-time, expires "
 	       "%s)\n",
@@ -386,7 +516,7 @@ cli_demo_seed(const struct conf *c, int argc, char **argv)
 	if (school_exists(db, DEMO_SCHOOL_CODE, &exists) != 0)
 		goto out;
 	if (!exists &&
-	    school_insert(db, DEMO_SCHOOL_CODE, DEMO_SCHOOL_NAME) != 0)
+	    accounts_school_create(db, DEMO_SCHOOL_CODE, DEMO_SCHOOL_NAME) != 0)
 		goto out;
 	printf("Demo school: %s (%s)\n", DEMO_SCHOOL_NAME, DEMO_SCHOOL_CODE);
 	printf("Demo accounts (one-time activation codes, valid %d days):\n",
@@ -409,7 +539,7 @@ cli_demo_seed(const struct conf *c, int argc, char **argv)
 			db_res_free(r);
 			continue;
 		}
-		if (user_issue(db,
+		if (accounts_user_issue(db,
 			role_has_school(a->role) ? DEMO_SCHOOL_CODE : NULL,
 			a->role, a->login, a->name, status == NULL, code,
 			expires) != 0) {
