@@ -17,6 +17,7 @@
 #include "util.h"
 
 struct app;
+struct auth;
 
 enum http_method {
 	HTTP_GET,
@@ -78,6 +79,10 @@ struct request {
 	const char *remote_addr; /* "" when unknown */
 	long long content_length; /* 0 when absent */
 	struct buf input; /* the body, after request_read_body */
+
+	/* who is asking: set by auth_gate (fcgi/auth.h) for every routed
+	 * request; owned by the caller of the handler, never NULL there */
+	struct auth *auth;
 
 	/* routing */
 	int route_index; /* router table position; router_count() if none */
