@@ -24,6 +24,12 @@ int cmd_migrate_bootstrap_sql(const struct conf *c, int argc, char **argv);
 int cmd_store_init(const struct conf *c, int argc, char **argv);
 int cmd_store_check(const struct conf *c, int argc, char **argv);
 
+/* cli/cmd_audit.c: as the read-only audit account. verify exits 0 when the
+ * chain is whole, 1 when it is broken (naming the first bad row), 2 on a
+ * usage, connection or database error. */
+int cmd_audit_verify(const struct conf *c, int argc, char **argv);
+int cmd_audit_tail(const struct conf *c, int argc, char **argv);
+
 /* Identifiers and secrets that the runner must put into SQL text: account
  * names and database names ([A-Za-z0-9_], 1..64), grant hosts
  * ([A-Za-z0-9_.%:-], 1..255) and passwords (printable ASCII without quote,

@@ -4,16 +4,25 @@
  * one-time activation code, stored only as a hash, that expires after 14
  * days. A login name that is a public fact (national ID, school code, date)
  * is refused with the reason. Demo accounts are made only when the
- * configuration says it is the demo stack.
+ * configuration says it is the demo stack. Every school and account is
+ * written in one transaction with its audit row; neither is ever kept
+ * without the other.
  */
 #include "accounts.h"
 
+#include <ctype.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include "audit.h"
 #include "conf.h"
+#include "crypto.h"
 #include "db.h"
 #include "ids.h"
 #include "log.h"
@@ -105,6 +114,110 @@ school_insert(struct db *db, const char *code, const char *name)
 	    p, 3, NULL, NULL);
 }
 
+/* The audit actor for this command: "cli:" and the name of the effective
+ * unix user, or just "cli" when that name is unknown or too long. */
+static void
+accounts_actor(char *out, size_t outlen)
+{
+	const struct passwd *pw = getpwuid(geteuid());
+	int n = -1;
+
+	if (pw != NULL && pw->pw_name != NULL)
+		n = snprintf(out, outlen, "cli:%s", pw->pw_name);
+	if (n < 0 || (size_t)n >= outlen || (size_t)n > AUDIT_ACTOR_MAX)
+		(void)str_copy(out, outlen, "cli");
+}
+
+/* Appends an operator's successful event inside db's open transaction. */
+static int
+accounts_audit(struct db *db, const char *event, const char *school,
+    const char *target, const struct buf *detail)
+{
+	char actor[AUDIT_ACTOR_MAX + 1];
+	struct audit_event ev;
+
+	accounts_actor(actor, sizeof(actor));
+	memset(&ev, 0, sizeof(ev));
+	ev.actor = actor;
+	ev.role = "operator";
+	ev.school = school;
+	ev.ip = "";
+	ev.event = event;
+	ev.target = target;
+	ev.outcome = "success";
+	ev.detail = detail->data;
+	return audit_append_tx(db, &ev);
+}
+
+/* Audits school.create for the school just inserted. */
+static int
+accounts_audit_school(struct db *db, const char *code, const char *name)
+{
+	struct buf target, detail;
+	int rc;
+
+	buf_init(&target);
+	buf_init(&detail);
+	buf_printf(&target, "school:%s", code);
+	buf_putc(&detail, '{');
+	buf_json_kv(&detail, "name", name);
+	buf_putc(&detail, '}');
+	rc = accounts_audit(db, "school.create", code, target.data, &detail);
+	buf_free(&target);
+	buf_free(&detail);
+	return rc;
+}
+
+/* Audits event (user.create, user.activation_reissue) for login. The name
+ * stays out of the log: the login identifies the account, and the audit log
+ * holds no more personal data than it needs. */
+static int
+accounts_audit_user(struct db *db, const char *event, const char *school,
+    const char *role, const char *login)
+{
+	struct buf target, detail;
+	int rc;
+
+	buf_init(&target);
+	buf_init(&detail);
+	buf_printf(&target, "user:%s", login);
+	buf_putc(&detail, '{');
+	buf_json_kv(&detail, "role", role);
+	buf_json_kv(&detail, "school", school);
+	buf_putc(&detail, '}');
+	rc = accounts_audit(db, event, school, target.data, &detail);
+	buf_free(&target);
+	buf_free(&detail);
+	return rc;
+}
+
+/* Ends the transaction holding a change and its audit row: commits when rc
+ * is 0, else rolls back. 0 only when both were committed. */
+static int
+accounts_end_tx(struct db *db, int rc)
+{
+	if (rc == 0 && db_commit(db) == 0)
+		return 0;
+	/* A failed rollback is logged; the server discards the transaction
+	 * when the connection closes, so nothing half-done is kept. */
+	(void)db_rollback(db);
+	return -1;
+}
+
+/* Adds a school and its audit row in one transaction. 0/-1. */
+static int
+accounts_school_create(struct db *db, const char *code, const char *name)
+{
+	int rc;
+
+	if (db_begin(db) != 0)
+		return -1;
+	rc = school_insert(db, code, name);
+	if (rc == 0)
+		rc = accounts_audit_school(db, code, name);
+	return accounts_end_tx(db, rc);
+}
+
 /* Sets *exists to whether sql, with value as its one parameter, finds a
  * row. 0, or -1 on a database error. */
 static int
@@ -180,7 +293,7 @@ cli_school_add(const struct conf *c, int argc, char **argv)
 		    v[0]);
 		goto out;
 	}
-	if (school_insert(db, v[0], v[1]) != 0)
+	if (accounts_school_create(db, v[0], v[1]) != 0)
 		goto out;
 	printf("added school %s (%s)\n", v[0], v[1]);
 	rc = 0;
@@ -214,14 +327,23 @@ login_acceptable(struct db *db, const char *login)
 }
 
 /* Writes a fresh activation code for login into code and stores its hash
- * with an expiry, creating the account when create is set. */
+ * with an expiry, creating the account when create is set. Runs inside the
+ * caller's transaction. */
+/* What a new account may carry besides its name: the facts a password must
+ * not contain. NULL members are unknown. */
+struct user_facts {
+	const char *birth_date; /* YYYY-MM-DD */
+	const char *national_id_hmac; /* 64 hex */
+};
+
 static int
 user_issue(struct db *db, const char *school, const char *role,
-    const char *login, const char *name, int create,
+    const char *login, const char *name, const struct user_facts *facts,
     char code[IDS_CODE_LEN + 1], char expires[32])
 {
 	char hash[65], pub[IDS_PUBLIC_LEN + 1];
-	struct db_param p[6];
+	int create = facts != NULL;
+	struct db_param p[8];
 	struct db_res *r;
 	unsigned long long affected = 0;
 
@@ -234,15 +356,20 @@ user_issue(struct db *db, const char *school, const char *role,
 		p[2] = DB_STR(role);
 		p[3] = DB_STR(login);
 		p[4] = DB_STR(name);
-		p[5] = DB_STR(hash);
+		p[5] = facts->birth_date != NULL ? DB_STR(facts->birth_date)
+						 : DB_NULLP;
+		p[6] = facts->national_id_hmac != NULL
+		    ? DB_STR(facts->national_id_hmac)
+		    : DB_NULLP;
+		p[7] = DB_STR(hash);
 		if (db_exec(db,
 			"INSERT INTO users (public_id, school_id, role, "
-			"login, name, status, activation_hash, "
-			"activation_expires) "
+			"login, name, birth_date, national_id_hmac, status, "
+			"activation_hash, activation_expires) "
 			"SELECT ?, (SELECT id FROM schools WHERE code = ?), ?, "
-			"?, ?, "
+			"?, ?, ?, ?, "
 			"'pending', ?, UTC_TIMESTAMP(6) + INTERVAL 14 DAY",
-			p, 6, &affected, NULL) != 0)
+			p, 8, &affected, NULL) != 0)
 			return -1;
 	} else {
 		p[0] = DB_STR(hash);
@@ -271,6 +398,78 @@ user_issue(struct db *db, const char *school, const char *role,
 	return 0;
 }
 
+/* user_issue and its audit row (user.create, or user.activation_reissue
+ * for an existing pending account) in one transaction. 0/-1. */
+static int
+accounts_user_issue(struct db *db, const char *school, const char *role,
+    const char *login, const char *name, const struct user_facts *facts,
+    char code[IDS_CODE_LEN + 1], char expires[32])
+{
+	int rc, create = facts != NULL;
+
+	if (db_begin(db) != 0)
+		return -1;
+	rc = user_issue(db, school, role, login, name, facts, code, expires);
+	if (rc == 0)
+		rc = accounts_audit_user(db,
+		    create ? "user.create" : "user.activation_reissue", school,
+		    role, login);
+	return accounts_end_tx(db, rc);
+}
+
+/*
+ * Checks --birth-date and --national-id. The ID is kept only as its
+ * HMAC-SHA256 under keys.lookup (of the upper-cased number), which is all
+ * the password rules need to refuse a password that contains it.
+ */
+static int
+user_facts_parse(const struct conf *c, const char *birth, const char *id,
+    char nid[CRYPTO_SHA256_HEX_LEN + 1], struct user_facts *f)
+{
+	unsigned char key[CRYPTO_KEY_LEN];
+	char up[11];
+	int y, m, d, n = 0, rc;
+	size_t i;
+
+	if (birth != NULL) {
+		if (strlen(birth) != 10 ||
+		    sscanf(birth, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 ||
+		    n != 10 || !validate_ymd(y, m, d)) {
+			fprintf(stderr,
+			    "licheng: --birth-date \"%s\": a date "
+			    "YYYY-MM-DD\n",
+			    birth);
+			return -1;
+		}
+		f->birth_date = birth;
+	}
+	if (id == NULL)
+		return 0;
+	if (!validate_twid(id)) {
+		fprintf(stderr,
+		    "licheng: --national-id: not a national ID or resident "
+		    "certificate number with a valid check digit\n");
+		return -1;
+	}
+	for (i = 0; i < 10; i++)
+		up[i] = (char)toupper((unsigned char)id[i]);
+	up[10] = '\0';
+	if (crypto_key_from_hex(c->secret_lookup_key, key) != 0) {
+		fprintf(stderr,
+		    "licheng: keys.lookup in %s is not 64 hex "
+		    "digits\n",
+		    c->secrets_file);
+		return -1;
+	}
+	rc = crypto_hmac_sha256_hex(key, up, 10, nid);
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(up, sizeof(up));
+	if (rc != 0)
+		return -1;
+	f->national_id_hmac = nid;
+	return 0;
+}
+
 int
 cli_user_add(const struct conf *c, int argc, char **argv)
 {
@@ -279,10 +478,14 @@ cli_user_add(const struct conf *c, int argc, char **argv)
 	    {"role", required_argument, NULL, 0},
 	    {"login", required_argument, NULL, 0},
 	    {"name", required_argument, NULL, 0},
+	    {"birth-date", required_argument, NULL, 0},
+	    {"national-id", required_argument, NULL, 0},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *v[4] = {NULL, NULL, NULL, NULL};
-	char code[IDS_CODE_LEN + 1], expires[32];
+	const char *v[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
+	char code[IDS_CODE_LEN + 1], expires[32],
+	    nid[CRYPTO_SHA256_HEX_LEN + 1];
+	struct user_facts facts = {NULL, NULL};
 	struct db *db;
 	int exists, rc = 1;
 
@@ -290,10 +493,14 @@ cli_user_add(const struct conf *c, int argc, char **argv)
 	    v[2] == NULL || v[3] == NULL) {
 		fprintf(stderr,
 		    "usage: licheng user add [--school CODE] --role "
-		    "ROLE --login LOGIN --name NAME\n  ROLE: student, teacher, "
+		    "ROLE --login LOGIN --name NAME\n"
+		    "    [--birth-date YYYY-MM-DD] [--national-id ID]\n"
+		    "  ROLE: student, teacher, "
 		    "school_admin (with --school), central_staff, auditor\n");
 		return 2;
 	}
+	if (user_facts_parse(c, v[4], v[5], nid, &facts) != 0)
+		return 1;
 	if (!role_valid(v[1])) {
 		fprintf(stderr,
 		    "licheng: unknown role \"%s\" (student, teacher, "
@@ -335,7 +542,8 @@ cli_user_add(const struct conf *c, int argc, char **argv)
 		fprintf(stderr, "licheng: the login \"%s\" is taken\n", v[2]);
 		goto out;
 	}
-	if (user_issue(db, v[0], v[1], v[2], v[3], 1, code, expires) != 0)
+	if (accounts_user_issue(
+		db, v[0], v[1], v[2], v[3], &facts, code, expires) != 0)
 		goto out;
 	printf("added %s \"%s\" (%s)\nactivation code: %s (one-time, expires "
 	       "%s)\n",
@@ -365,6 +573,7 @@ static const struct demo_account demo_accounts[] = {
 int
 cli_demo_seed(const struct conf *c, int argc, char **argv)
 {
+	static const struct user_facts no_facts = {NULL, NULL};
 	struct db *db;
 	size_t i;
 	int exists, rc = 1;
@@ -386,7 +595,7 @@ cli_demo_seed(const struct conf *c, int argc, char **argv)
 	if (school_exists(db, DEMO_SCHOOL_CODE, &exists) != 0)
 		goto out;
 	if (!exists &&
-	    school_insert(db, DEMO_SCHOOL_CODE, DEMO_SCHOOL_NAME) != 0)
+	    accounts_school_create(db, DEMO_SCHOOL_CODE, DEMO_SCHOOL_NAME) != 0)
 		goto out;
 	printf("Demo school: %s (%s)\n", DEMO_SCHOOL_NAME, DEMO_SCHOOL_CODE);
 	printf("Demo accounts (one-time activation codes, valid %d days):\n",
@@ -409,9 +618,10 @@ cli_demo_seed(const struct conf *c, int argc, char **argv)
 			db_res_free(r);
 			continue;
 		}
-		if (user_issue(db,
+		if (accounts_user_issue(db,
 			role_has_school(a->role) ? DEMO_SCHOOL_CODE : NULL,
-			a->role, a->login, a->name, status == NULL, code,
+			a->role, a->login, a->name,
+			status == NULL ? &no_facts : NULL, code,
 			expires) != 0) {
 			db_res_free(r);
 			goto out;

@@ -34,6 +34,10 @@ static const struct cli_cmd main_cmds[] = {
 	"[--school CODE] --role ROLE ...  issue a personal account"},
     {"demo seed", cli_demo_seed,
 	"               the demo stack's schools and accounts"},
+    {"audit verify", cmd_audit_verify,
+	"            check the audit log's hash chain"},
+    {"audit tail", cmd_audit_tail,
+	"[--limit N]   the last N audit rows as JSON lines"},
     {"help", main_help, "                    this text"},
 };
 

@@ -11,8 +11,10 @@
 #include "kv.h"
 #include "store.h"
 
+struct blocklist;
 struct conf;
 struct i18n;
+struct passhash_slots;
 struct metrics;
 struct pool;
 struct tmpl_set;
@@ -34,10 +36,16 @@ struct app {
 	char *socket_path; /* the unix socket bound; NULL for TCP */
 	int socket_lost; /* its file vanished (logged once) */
 	struct db *db; /* child only; see app_db */
+	struct db *db_audit; /* child only; the auditor's reader */
 	struct kv *kv; /* child only; see app_kv */
 	struct tmpl_set *tmpl;
 	struct i18n *msgs;
 	struct metrics *metrics; /* shared memory, mapped by the master */
+	struct blocklist
+	    *blocklist; /* common passwords, loaded by the master */
+	struct passhash_slots *slots; /* child only: opened on first use */
+	unsigned char data_key[32]; /* keys.data, decoded */
+	unsigned char lookup_key[32]; /* keys.lookup, decoded */
 	unsigned health_failing; /* enum app_check bits, to log once */
 	/* Store ids last read from the database, so a database outage still
 	 * lets /healthz tell the state of each root. "" until first read. */
@@ -64,12 +72,24 @@ app_kv(struct app *app)
 	return app->kv;
 }
 
+/* The child's audit-reader handle (SELECT on the audit log only), for the
+ * auditors' page. */
+static inline struct db *
+app_db_audit(struct app *app)
+{
+	if (app->db_audit == NULL)
+		app->db_audit = db_new(app->conf, DB_AUDIT);
+	return app->db_audit;
+}
+
 /* Drops the handles so the next use starts from a fresh connection. */
 static inline void
 app_drop_db(struct app *app)
 {
 	db_free(app->db);
 	app->db = NULL;
+	db_free(app->db_audit);
+	app->db_audit = NULL;
 }
 
 static inline void

@@ -1,23 +1,115 @@
 /*
- * home: GET /, the page everyone lands on. It says what Licheng is and how
- * accounts are issued, in the visitor's language (zh-TW first), and touches
- * neither the database nor Redis. The role's own home pages replace it once
- * sign-in exists.
+ * home: GET /. A visitor who is not signed in sees what Licheng is and how
+ * accounts are issued, in their language; a signed-in user sees their
+ * role's home page: who they are, the warnings that concern them (a
+ * password about to expire; for admins and central staff, open security
+ * alerts) and where to go next. A user with a pending step (second factor,
+ * privacy notice, expired password, TOTP enrolment) is sent there first.
  */
+#include <stdio.h>
+#include <string.h>
+
 #include "app.h"
+#include "auth.h"
+#include "conf.h"
 #include "i18n.h"
 #include "page.h"
 #include "router.h"
 #include "template.h"
+#include "util.h"
+
+/* Open alerts for this user: all of them for central staff, their
+ * school's for a school admin; newest first, at most 20 shown. */
+static int
+home_alerts(struct app *app, struct request *r, struct tval *ctx)
+{
+	const struct user *u = &r->auth->u;
+	struct db_param p[1];
+	struct db_res *res;
+	struct tval *list, *item;
+	char key[96];
+	size_t i;
+
+	if (u->role == ROLE_CENTRAL_STAFF)
+		res = db_query(app_db(app),
+		    "SELECT a.public_id, DATE_FORMAT(a.at, '%Y-%m-%d %H:%i'), "
+		    "a.kind, a.ip, COALESCE(s.code, ''), "
+		    "(SELECT COUNT(*) FROM alerts WHERE acknowledged_at IS "
+		    "NULL) FROM alerts a LEFT JOIN schools s ON s.id = "
+		    "a.school_id WHERE a.acknowledged_at IS NULL ORDER BY a.at "
+		    "DESC LIMIT 20",
+		    NULL, 0);
+	else if (u->role == ROLE_SCHOOL_ADMIN) {
+		p[0] = DB_INT((long long)u->school_id);
+		res = db_query(app_db(app),
+		    "SELECT a.public_id, DATE_FORMAT(a.at, '%Y-%m-%d %H:%i'), "
+		    "a.kind, a.ip, '', (SELECT COUNT(*) FROM alerts WHERE "
+		    "acknowledged_at IS NULL AND school_id = a.school_id) "
+		    "FROM alerts a WHERE a.acknowledged_at IS NULL AND "
+		    "a.school_id = ? ORDER BY a.at DESC LIMIT 20",
+		    p, 1);
+	} else
+		return 0;
+	if (res == NULL)
+		return -1;
+	list = tval_list();
+	for (i = 0; i < db_res_rows(res); i++) {
+		item = tval_obj();
+		(void)tval_set_str(item, "id", db_res_get(res, i, 0));
+		(void)tval_set_str(item, "at", db_res_get(res, i, 1));
+		str_printf(
+		    key, sizeof(key), "alert.kind.%s", db_res_get(res, i, 2));
+		(void)tval_set_str(item, "what",
+		    i18n_has(app->msgs, key) ? auth_msg(app, r, key)
+					     : db_res_get(res, i, 2));
+		(void)tval_set_str(item, "ip", db_res_get(res, i, 3));
+		(void)tval_set_str(item, "school", db_res_get(res, i, 4));
+		(void)tval_push(list, item);
+	}
+	if (db_res_rows(res) > 0)
+		(void)tval_set_int(ctx, "alert_count", db_res_int(res, 0, 5));
+	db_res_free(res);
+	(void)tval_set(ctx, "alerts", list);
+	return 0;
+}
+
+static enum request_outcome
+home_user(struct app *app, struct request *r)
+{
+	const struct auth *a = r->auth;
+	struct tval *ctx = auth_page_ctx(app, r, "home.user_title");
+	char text[256], key[64];
+
+	if (a->pw_days_left <= app->conf->pw_warn_days)
+		(void)tval_set_str(ctx, "pw_warning",
+		    auth_msg_n(app, r, "password.expires_soon", a->pw_days_left,
+			text, sizeof(text)));
+	if (home_alerts(app, r, ctx) != 0) {
+		tval_free(ctx);
+		return RQ_UNAVAILABLE;
+	}
+	str_printf(key, sizeof(key), "home.role.%s", role_name(a->u.role));
+	(void)tval_set_str(ctx, "role_lead", auth_msg(app, r, key));
+	(void)tval_set_bool(ctx, "is_admin", a->u.role == ROLE_SCHOOL_ADMIN);
+	(void)tval_set_bool(ctx, "is_central", a->u.role == ROLE_CENTRAL_STAFF);
+	(void)tval_set_bool(ctx, "is_auditor", a->u.role == ROLE_AUDITOR);
+	return auth_render(app, r, "home_user", ctx, 200);
+}
 
 enum request_outcome
 home_get(struct app *app, struct request *r)
 {
-	const char *lang;
+	const char *lang = r->auth->lang;
 	struct tval *ctx;
 	int rc;
 
-	lang = i18n_pick_lang(NULL, request_param(r, "HTTP_ACCEPT_LANGUAGE"));
+	if (r->auth->s.user_id != 0) {
+		if (r->auth->step != NULL) {
+			request_redirect(r, r->auth->step);
+			return RQ_OK;
+		}
+		return home_user(app, r);
+	}
 	ctx = tval_obj();
 	rc =
 	    tval_set_str(ctx, "title", i18n_get(app->msgs, lang, "home.title"));

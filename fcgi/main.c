@@ -19,12 +19,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "app.h"
+#include "auth.h"
 #include "conf.h"
+#include "crypto.h"
 #include "i18n.h"
 #include "log.h"
 #include "metrics.h"
+#include "passhash.h"
 #include "pidfile.h"
+#include "policy.h"
 #include "pool.h"
 #include "request.h"
 #include "router.h"
@@ -67,20 +73,84 @@ main_fail(const struct conf *c, const char *fmt, ...)
 	buf_free(&b);
 }
 
-static int
-main_load_pages(const struct conf *c, struct tmpl_set **t, struct i18n **m,
-    char *err, size_t errlen)
+/* What a start or a reload loads besides the configuration: templates,
+ * messages, the password blocklist, the privacy notices and the keys. */
+struct main_loaded {
+	struct tmpl_set *tmpl;
+	struct i18n *msgs;
+	struct blocklist *blocklist;
+	unsigned char data_key[CRYPTO_KEY_LEN];
+	unsigned char lookup_key[CRYPTO_KEY_LEN];
+};
+
+static void
+main_loaded_free(struct main_loaded *l)
 {
-	*t = tmpl_load_dir(c->templates_dir, err, errlen);
-	if (*t == NULL)
-		return -1;
-	*m = i18n_load(c->messages_dir, err, errlen);
-	if (*m == NULL) {
-		tmpl_set_free(*t);
-		*t = NULL;
-		return -1;
+	tmpl_set_free(l->tmpl);
+	i18n_free(l->msgs);
+	blocklist_free(l->blocklist);
+	OPENSSL_cleanse(l, sizeof(*l));
+}
+
+/* The privacy notice of the configured version must exist in both
+ * languages, or nobody could accept it and sign in. */
+static int
+main_check_privacy(const struct conf *c, char *err, size_t errlen)
+{
+	static const char *const langs[] = {"zh-TW", "en"};
+	char path[4096];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(langs); i++) {
+		str_printf(path, sizeof(path), "%s/%s.%s.txt", c->privacy_dir,
+		    c->privacy_version, langs[i]);
+		if (access(path, R_OK) != 0) {
+			str_printf(err, errlen,
+			    "privacy.version %s: cannot read %s: %s",
+			    c->privacy_version, path, strerror(errno));
+			return -1;
+		}
 	}
 	return 0;
+}
+
+static int
+main_load(const struct conf *c, struct main_loaded *l, char *err, size_t errlen)
+{
+	memset(l, 0, sizeof(*l));
+	if ((l->tmpl = tmpl_load_dir(c->templates_dir, err, errlen)) == NULL ||
+	    (l->msgs = i18n_load(c->messages_dir, err, errlen)) == NULL ||
+	    (l->blocklist = blocklist_load(c->pw_blocklist, err, errlen)) ==
+		NULL ||
+	    main_check_privacy(c, err, errlen) != 0)
+		goto fail;
+	if (crypto_key_from_hex(c->secret_data_key, l->data_key) != 0 ||
+	    crypto_key_from_hex(c->secret_lookup_key, l->lookup_key) != 0) {
+		str_printf(err, errlen,
+		    "%s: keys.data and keys.lookup must be "
+		    "64 hexadecimal digits",
+		    c->secrets_file);
+		goto fail;
+	}
+	return 0;
+fail:
+	main_loaded_free(l);
+	return -1;
+}
+
+/* Moves what was loaded into app, freeing what app had. */
+static void
+main_loaded_install(struct app *app, struct main_loaded *l)
+{
+	tmpl_set_free(app->tmpl);
+	i18n_free(app->msgs);
+	blocklist_free(app->blocklist);
+	app->tmpl = l->tmpl;
+	app->msgs = l->msgs;
+	app->blocklist = l->blocklist;
+	memcpy(app->data_key, l->data_key, sizeof(app->data_key));
+	memcpy(app->lookup_key, l->lookup_key, sizeof(app->lookup_key));
+	OPENSSL_cleanse(l, sizeof(*l));
 }
 
 /* -n: load and check everything a start would load, start nothing. */
@@ -88,21 +158,19 @@ static int
 main_check(const char *path)
 {
 	char err[CONF_ERR_MAX];
-	struct tmpl_set *t;
-	struct i18n *m;
+	struct main_loaded l;
 	struct conf *c;
 
 	if ((c = conf_load(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	if (main_load_pages(c, &t, &m, err, sizeof(err)) != 0) {
+	if (main_load(c, &l, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		conf_free(c);
 		return 1;
 	}
-	tmpl_set_free(t);
-	i18n_free(m);
+	main_loaded_free(&l);
 	conf_free(c);
 	printf("configuration OK\n");
 	return 0;
@@ -321,6 +389,8 @@ main_serve(
 {
 	const struct route *rt;
 	enum request_outcome o;
+	struct auth auth;
+	int answered = 0;
 	char what[POOL_WHAT_MAX];
 	int64_t us;
 	int n;
@@ -332,9 +402,13 @@ main_serve(
 	if (n < 0)
 		what[0] = '\0';
 	pool_child_busy(app->pool, app->slot, what);
+	memset(&auth, 0, sizeof(auth));
+	r->auth = &auth;
 	if (o == RQ_OK) {
 		rt = router_match(r, &o);
 		if (rt != NULL)
+			o = auth_gate(app, r, rt, &answered);
+		if (rt != NULL && o == RQ_OK && !answered)
 			o = rt->handler(app, r);
 	}
 	if (o != RQ_OK)
@@ -345,6 +419,7 @@ main_serve(
 	metrics_observe(app->metrics, (size_t)r->route_index, r->status, us);
 	main_log_request(r, line, us);
 	FCGX_Finish_r(fx);
+	auth_end(r);
 	request_end(r);
 	pool_child_idle(app->pool, app->slot);
 }
@@ -394,6 +469,8 @@ main_child(struct pool *p, int slot, void *arg)
 	buf_free(&line);
 	app_drop_db(app);
 	app_drop_kv(app);
+	passhash_slots_close(app->slots);
+	app->slots = NULL;
 	return status;
 }
 
@@ -405,8 +482,7 @@ main_reload(struct pool *p, void *arg)
 	struct app *app = arg;
 	char err[CONF_ERR_MAX];
 	struct pool_limits lim;
-	struct tmpl_set *t;
-	struct i18n *m;
+	struct main_loaded l;
 	struct conf *c, *old = app->conf;
 
 	if ((c = conf_load(app->conf_path, err, sizeof(err))) == NULL) {
@@ -423,14 +499,12 @@ main_reload(struct pool *p, void *arg)
 		log_warn("fcgi.socket changed from %s to %s: that needs a "
 			 "restart; still listening on %s",
 		    old->fcgi_socket, c->fcgi_socket, old->fcgi_socket);
-	if (main_load_pages(c, &t, &m, err, sizeof(err)) != 0)
-		log_error("keeping the old templates and messages: %s", err);
-	else {
-		tmpl_set_free(app->tmpl);
-		i18n_free(app->msgs);
-		app->tmpl = t;
-		app->msgs = m;
-	}
+	if (main_load(c, &l, err, sizeof(err)) != 0)
+		log_error("keeping the old templates, messages, blocklist and "
+			  "keys: %s",
+		    err);
+	else
+		main_loaded_install(app, &l);
 	if (strcmp(c->log_file, old->log_file) != 0 ||
 	    strcmp(c->log_level, old->log_level) != 0) {
 		if (log_open(c->log_file, main_log_level(c)) != 0)
@@ -476,6 +550,7 @@ main_run(const char *path)
 	struct pool_ops ops;
 	struct pool_limits lim;
 	struct pool *p = NULL;
+	struct main_loaded l;
 	struct app app;
 	char *pid_file = NULL;
 	dev_t dev = 0;
@@ -497,11 +572,11 @@ main_run(const char *path)
 		return 1;
 	}
 	log_set_proc("fcgi-master");
-	if (main_load_pages(app.conf, &app.tmpl, &app.msgs, err, sizeof(err)) !=
-	    0) {
+	if (main_load(app.conf, &l, err, sizeof(err)) != 0) {
 		main_fail(app.conf, "%s", err);
 		goto done;
 	}
+	main_loaded_install(&app, &l);
 	if ((app.metrics = metrics_new(router_count() + 1)) == NULL) {
 		main_fail(app.conf, "cannot map the metrics");
 		goto done;
@@ -548,6 +623,9 @@ done:
 	metrics_free(app.metrics);
 	tmpl_set_free(app.tmpl);
 	i18n_free(app.msgs);
+	blocklist_free(app.blocklist);
+	OPENSSL_cleanse(app.data_key, sizeof(app.data_key));
+	OPENSSL_cleanse(app.lookup_key, sizeof(app.lookup_key));
 	conf_free(app.conf);
 	log_close();
 	return rc;

@@ -1,9 +1,11 @@
 /*
- * request: reads one FastCGI request's parameters into struct request and
- * writes its response back. It owns the path rules (decoding, rejecting
- * "..", "//" and NUL) and the one mapping of outcomes to HTTP statuses. It
- * never writes security, Server or X-Powered-By headers, and never puts the
- * query string anywhere but the handler's hands.
+ * request: reads one FastCGI request's parameters and body into struct
+ * request and writes its response back. It owns the path rules (decoding,
+ * rejecting "..", "//" and NUL), the cookie syntax, the one mapping of
+ * outcomes to HTTP statuses and the rule that redirects stay on the site. It
+ * never writes security, Server or X-Powered-By headers, never puts the query
+ * string anywhere but the handler's hands, and never keeps a body (which may
+ * hold a password) past request_end without wiping it.
  */
 #include "request.h"
 
@@ -11,6 +13,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
 
 #include "app.h"
 #include "log.h"
@@ -18,6 +23,8 @@
 
 /* Buffers past this size are released after a request instead of kept. */
 #define REQUEST_KEEP_MAX (256 * 1024)
+/* FCGX_GetStr takes an int count; the body is read in pieces of this. */
+#define REQUEST_READ_CHUNK (1 << 20)
 
 static const char *const request_method_names[HTTP_METHOD__MAX] = {
     "GET",
@@ -94,6 +101,7 @@ request_init(struct request *r)
 	buf_init(&r->headers);
 	buf_init(&r->body);
 	buf_init(&r->out);
+	buf_init(&r->input);
 	request_end(r);
 }
 
@@ -103,6 +111,9 @@ request_free(struct request *r)
 	buf_free(&r->headers);
 	buf_free(&r->body);
 	buf_free(&r->out);
+	if (r->input.data != NULL)
+		OPENSSL_cleanse(r->input.data, r->input.len);
+	buf_free(&r->input);
 }
 
 static void
@@ -139,6 +150,10 @@ request_end(struct request *r)
 	request_buf_done(&r->headers);
 	request_buf_done(&r->body);
 	request_buf_done(&r->out);
+	/* The body of a sign-in or password form holds a password. */
+	if (r->input.data != NULL)
+		OPENSSL_cleanse(r->input.data, r->input.len);
+	request_buf_done(&r->input);
 }
 
 enum http_method
@@ -335,6 +350,216 @@ request_begin(struct request *r, FCGX_Request *fx)
 		r->raw_path, r->raw_path_len, r->path, sizeof(r->path)) != 0)
 		return RQ_BAD_REQUEST;
 	return RQ_OK;
+}
+
+/*
+ * Gives b room for n bytes and a NUL without realloc, which would leave a
+ * copy of the old bytes (perhaps a password) in freed memory.
+ */
+static void
+request_input_reserve(struct buf *b, size_t n)
+{
+	if (b->data != NULL)
+		OPENSSL_cleanse(b->data, b->len);
+	if (b->cap < n + 1) {
+		free(b->data);
+		b->data = xmalloc(n + 1);
+		b->cap = n + 1;
+	}
+	b->len = 0;
+	b->data[0] = '\0';
+}
+
+enum request_outcome
+request_read_body(struct request *r, size_t max)
+{
+	struct buf *b = &r->input;
+	size_t want, got = 0;
+	int chunk, n;
+
+	if (r->content_length < 0 ||
+	    (unsigned long long)r->content_length > (unsigned long long)max)
+		return RQ_TOO_LARGE;
+	if (r->fcgx == NULL)
+		return RQ_OK;
+	want = (size_t)r->content_length;
+	request_input_reserve(b, want);
+	while (got < want) {
+		chunk = want - got > REQUEST_READ_CHUNK ? REQUEST_READ_CHUNK
+							: (int)(want - got);
+		n = FCGX_GetStr(b->data + got, chunk, r->fcgx->in);
+		if (n > 0)
+			got += (size_t)n;
+		/* len always covers what was read so request_end wipes it. */
+		b->len = got;
+		b->data[got] = '\0';
+		if (n < chunk)
+			return RQ_BAD_REQUEST;
+	}
+	return RQ_OK;
+}
+
+int
+request_is_form(const struct request *r)
+{
+	static const char type[] = "application/x-www-form-urlencoded";
+	const char *s = request_param(r, "CONTENT_TYPE");
+
+	if (s == NULL || strncasecmp(s, type, sizeof(type) - 1) != 0)
+		return 0;
+	s += sizeof(type) - 1;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return *s == '\0' || *s == ';';
+}
+
+/* RFC 6265 cookie-octet: printable US-ASCII but '"', ',', ';' and '\\'. */
+static int
+request_cookie_octet(unsigned char c)
+{
+	return c >= 0x21 && c <= 0x7e && c != '"' && c != ',' && c != ';' &&
+	    c != '\\';
+}
+
+/* RFC 7230 tchar, the bytes of a token such as a cookie name. */
+static int
+request_tchar(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z') ||
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static int
+request_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+int
+request_cookie(
+    const struct request *r, const char *name, char *out, size_t outlen)
+{
+	const char *p = request_param(r, "HTTP_COOKIE"), *end, *eq, *v;
+	size_t nlen = strlen(name), klen, vlen, i;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	if (p == NULL)
+		return 0;
+	for (;;) {
+		while (request_space(*p) || *p == ';')
+			p++;
+		if (*p == '\0')
+			return 0;
+		end = p + strcspn(p, ";");
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (eq == NULL) {
+			p = end;
+			continue;
+		}
+		klen = (size_t)(eq - p);
+		while (klen > 0 && request_space(p[klen - 1]))
+			klen--;
+		if (klen != nlen || memcmp(p, name, nlen) != 0) {
+			p = end;
+			continue;
+		}
+		v = eq + 1;
+		while (v < end && request_space(*v))
+			v++;
+		vlen = (size_t)(end - v);
+		while (vlen > 0 && request_space(v[vlen - 1]))
+			vlen--;
+		/* RFC 6265 allows the value in double quotes; the quotes are
+		 * not part of what the site set. */
+		if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
+			v++;
+			vlen -= 2;
+		}
+		for (i = 0; i < vlen; i++)
+			if (!request_cookie_octet((unsigned char)v[i]))
+				return -1;
+		if (vlen >= outlen)
+			return -1;
+		memcpy(out, v, vlen);
+		out[vlen] = '\0';
+		return 1;
+	}
+}
+
+int
+request_set_cookie(
+    struct request *r, const char *name, const char *value, long max_age)
+{
+	struct buf b;
+	const char *p;
+	int rc;
+
+	for (p = name; *p != '\0'; p++)
+		if (!request_tchar((unsigned char)*p))
+			break;
+	if (*name == '\0' || *p != '\0') {
+		log_error("refusing a cookie whose name is not a token");
+		return -1;
+	}
+	for (p = value; *p != '\0'; p++) {
+		if (!request_cookie_octet((unsigned char)*p)) {
+			/* The value is not logged: it may be a session token.
+			 */
+			log_error("refusing cookie %s: its value holds a byte "
+				  "outside cookie-octet",
+			    name);
+			return -1;
+		}
+	}
+	buf_init(&b);
+	buf_printf(
+	    &b, "%s=%s; Path=/; Secure; HttpOnly; SameSite=Lax", name, value);
+	if (max_age >= 0)
+		buf_printf(&b, "; Max-Age=%ld", max_age);
+	rc = request_header(r, "Set-Cookie", b.data);
+	OPENSSL_cleanse(b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * 1 for a local absolute path: '/', not "//" (another host to a browser),
+ * then printable ASCII without '\\' (which browsers read as '/'). Spaces and
+ * controls are refused too: browsers drop tabs and newlines inside a URL, so
+ * "/\t/evil.example" would become "//evil.example".
+ */
+static int
+request_local_path(const char *s)
+{
+	const unsigned char *p;
+
+	if (s == NULL || s[0] != '/' || s[1] == '/')
+		return 0;
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x21 || *p > 0x7e || *p == '\\')
+			return 0;
+	return 1;
+}
+
+void
+request_redirect(struct request *r, const char *location)
+{
+	if (!request_local_path(location)) {
+		log_warn("redirect target is not a local path; using /");
+		location = "/";
+	}
+	buf_reset(&r->body);
+	request_ok(r, 303, "text/plain; charset=utf-8");
+	if (request_header(r, "Location", location) == -1) {
+		/* Unreachable: request_local_path refused CR and LF. */
+		r->status = 500;
+		return;
+	}
+	buf_puts(&r->body, "See Other: ");
+	buf_puts(&r->body, location);
+	buf_putc(&r->body, '\n');
 }
 
 const char *

@@ -1,7 +1,8 @@
 /*
  * request: one FastCGI request as licheng-fcgi sees it — the method, the
- * decoded and normalised path, the raw query, the parameters — and the
- * response built for it (status, headers, body) until request_send writes it.
+ * decoded and normalised path, the raw query, the parameters, the body and
+ * the cookies — and the response built for it (status, headers, body) until
+ * request_send writes it.
  * The struct is reused from request to request so the hot path allocates
  * nothing once the buffers have grown; it never writes security headers
  * (nginx adds them) nor a Server or X-Powered-By header.
@@ -16,6 +17,7 @@
 #include "util.h"
 
 struct app;
+struct auth;
 
 enum http_method {
 	HTTP_GET,
@@ -76,6 +78,11 @@ struct request {
 	const char *query; /* raw query string, "" when none */
 	const char *remote_addr; /* "" when unknown */
 	long long content_length; /* 0 when absent */
+	struct buf input; /* the body, after request_read_body */
+
+	/* who is asking: set by auth_gate (fcgi/auth.h) for every routed
+	 * request; owned by the caller of the handler, never NULL there */
+	struct auth *auth;
 
 	/* routing */
 	int route_index; /* router table position; router_count() if none */
@@ -108,6 +115,39 @@ enum request_outcome request_begin(struct request *r, FCGX_Request *fx);
 /* Drops everything the request parsed or built; large buffers are released
  * so one big response does not pin memory in the child. */
 void request_end(struct request *r);
+
+/*
+ * Reads exactly CONTENT_LENGTH bytes of body into r->input (terminated).
+ * RQ_TOO_LARGE, without reading, when that is more than max; RQ_BAD_REQUEST
+ * when the stream ends early. Without a FastCGI request (unit tests) input
+ * stays as the caller set it. request_end wipes it: it may hold passwords.
+ */
+enum request_outcome request_read_body(struct request *r, size_t max);
+/* 1 when CONTENT_TYPE is application/x-www-form-urlencoded (any case,
+ * parameters such as "; charset=UTF-8" allowed). */
+int request_is_form(const struct request *r);
+/*
+ * Looks name up in HTTP_COOKIE ("a=b; c=d"). 1 and the value (surrounding
+ * double quotes removed) in out when found, the first occurrence winning; 0
+ * when absent; -1 when the value does not fit in outlen or holds bytes
+ * outside RFC 6265's cookie-octet. Allocates nothing.
+ */
+int request_cookie(
+    const struct request *r, const char *name, char *out, size_t outlen);
+/*
+ * Adds "Set-Cookie: name=value; Path=/; Secure; HttpOnly; SameSite=Lax",
+ * with "; Max-Age=N" when max_age >= 0 (0 deletes the cookie). -1 (logged)
+ * when name is not an RFC 6265 token or value holds a non-cookie-octet.
+ */
+int request_set_cookie(
+    struct request *r, const char *name, const char *value, long max_age);
+/*
+ * Answers 303 See Other to location with a short text/plain body, keeping
+ * the headers already set (a Set-Cookie at sign-in). Anything but a local
+ * absolute path of printable ASCII ("/x", not "//x", no '\') becomes "/",
+ * so the site never redirects elsewhere.
+ */
+void request_redirect(struct request *r, const char *location);
 
 /* A FastCGI parameter, or NULL. */
 const char *request_param(const struct request *r, const char *name);

@@ -10,11 +10,56 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
+
+#define S ROUTE_SESSION
+#define U ROUTE_USER
+#define STEP ROUTE_STEP
+#define ADMINS ROUTE_ADMINS
+#define SCHOOL_ADMIN ROUTE_ROLE(ROLE_SCHOOL_ADMIN)
+#define AUDITOR ROUTE_ROLE(ROLE_AUDITOR)
+#define MFA_ROLES                                                              \
+	(ROUTE_ROLE(ROLE_SCHOOL_ADMIN) | ROUTE_ROLE(ROLE_CENTRAL_STAFF) |      \
+	    ROUTE_ROLE(ROLE_AUDITOR))
+
 static const struct route router_table[] = {
-    {HTTP_GET, "/", home_get, "home", 0},
+    {HTTP_GET, "/", home_get, "home", S},
     {HTTP_GET, "/healthz", health_get, "healthz", ROUTE_JSON},
     {HTTP_GET, "/status", status_get, "status", 0},
     {HTTP_GET, "/metrics", metrics_get, "metrics", 0},
+    {HTTP_GET, "/lang/:code", lang_get, "lang", 0},
+
+    {HTTP_GET, "/login", login_get, "login", S},
+    {HTTP_POST, "/login", login_post, "login", S},
+    {HTTP_GET, "/login/totp", login_totp_get, "login_totp", U},
+    {HTTP_POST, "/login/totp", login_totp_post, "login_totp", U},
+    {HTTP_POST, "/logout", logout_post, "logout", U | STEP},
+    {HTTP_POST, "/logout/all", logout_all_post, "logout_all", U | STEP},
+    {HTTP_GET, "/activate", activate_get, "activate", S},
+    {HTTP_POST, "/activate", activate_post, "activate", S},
+    {HTTP_GET, "/password", password_get, "password", U},
+    {HTTP_POST, "/password", password_post, "password", U},
+    {HTTP_GET, "/privacy", privacy_get, "privacy", U | STEP},
+    {HTTP_POST, "/privacy", privacy_post, "privacy", U | STEP},
+    {HTTP_GET, "/account", account_get, "account", U},
+
+    {HTTP_GET, "/mfa/setup", mfa_setup_get, "mfa_setup", U | MFA_ROLES},
+    {HTTP_POST, "/mfa/setup", mfa_setup_post, "mfa_setup", U | MFA_ROLES},
+    {HTTP_POST, "/mfa/recovery", mfa_recovery_post, "mfa_recovery",
+	U | MFA_ROLES},
+
+    {HTTP_GET, "/admin/security", security_get, "admin_security", U | ADMINS},
+    {HTTP_POST, "/admin/mfa-reset", security_mfa_reset_post, "admin_mfa_reset",
+	U | ADMINS},
+    {HTTP_POST, "/admin/unlock", security_unlock_post, "admin_unlock",
+	U | ADMINS},
+    {HTTP_POST, "/alerts/:id/ack", alert_ack_post, "alert_ack", U | ADMINS},
+    {HTTP_GET, "/admin/egress", egress_get, "admin_egress", U | SCHOOL_ADMIN},
+    {HTTP_POST, "/admin/egress", egress_post, "admin_egress", U | SCHOOL_ADMIN},
+    {HTTP_POST, "/admin/egress/:id/delete", egress_delete_post,
+	"admin_egress_delete", U | SCHOOL_ADMIN},
+
+    {HTTP_GET, "/audit", audit_get, "audit", U | AUDITOR},
 };
 
 size_t

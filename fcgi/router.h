@@ -45,5 +45,36 @@ enum request_outcome home_get(struct app *app, struct request *r);
 enum request_outcome health_get(struct app *app, struct request *r);
 enum request_outcome status_get(struct app *app, struct request *r);
 enum request_outcome metrics_get(struct app *app, struct request *r);
+/* login.c */
+enum request_outcome login_get(struct app *app, struct request *r);
+enum request_outcome login_post(struct app *app, struct request *r);
+enum request_outcome login_totp_get(struct app *app, struct request *r);
+enum request_outcome login_totp_post(struct app *app, struct request *r);
+enum request_outcome logout_post(struct app *app, struct request *r);
+enum request_outcome logout_all_post(struct app *app, struct request *r);
+/* account.c */
+enum request_outcome activate_get(struct app *app, struct request *r);
+enum request_outcome activate_post(struct app *app, struct request *r);
+enum request_outcome password_get(struct app *app, struct request *r);
+enum request_outcome password_post(struct app *app, struct request *r);
+enum request_outcome privacy_get(struct app *app, struct request *r);
+enum request_outcome privacy_post(struct app *app, struct request *r);
+enum request_outcome account_get(struct app *app, struct request *r);
+enum request_outcome lang_get(struct app *app, struct request *r);
+/* mfa.c */
+enum request_outcome mfa_setup_get(struct app *app, struct request *r);
+enum request_outcome mfa_setup_post(struct app *app, struct request *r);
+enum request_outcome mfa_recovery_post(struct app *app, struct request *r);
+/* security.c: the admins' security page, egress addresses, alerts */
+enum request_outcome security_get(struct app *app, struct request *r);
+enum request_outcome
+security_mfa_reset_post(struct app *app, struct request *r);
+enum request_outcome security_unlock_post(struct app *app, struct request *r);
+enum request_outcome alert_ack_post(struct app *app, struct request *r);
+enum request_outcome egress_get(struct app *app, struct request *r);
+enum request_outcome egress_post(struct app *app, struct request *r);
+enum request_outcome egress_delete_post(struct app *app, struct request *r);
+/* auditlog.c */
+enum request_outcome audit_get(struct app *app, struct request *r);
 
 #endif

@@ -74,7 +74,7 @@ test_shipped(void)
 {
 	static const char *const keys[] = {"meta.lang", "app.name",
 	    "layout.skip", "layout.footer", "error.home", "error.status",
-	    "action.sign_in", "signin.password"};
+	    "action.sign_in", "login.password"};
 	static const int statuses[] = {400, 401, 403, 404, 405, 408, 413, 415,
 	    422, 429, 500, 502, 503, 504};
 	char err[I18N_ERR_MAX], path[512], key[64];

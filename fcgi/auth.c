@@ -1,0 +1,540 @@
+/*
+ * auth: the gate in front of every handler and the helpers every page
+ * shares (see auth.h). The order of the gate is fixed: session, user,
+ * CSRF, then the pending steps, then roles; a handler that runs may rely on
+ * all of them. Every refusal of authorization is audited as access.denied.
+ */
+#include "auth.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "app.h"
+#include "audit.h"
+#include "conf.h"
+#include "i18n.h"
+#include "log.h"
+#include "page.h"
+#include "router.h"
+#include "template.h"
+#include "util.h"
+
+static const char *const role_names[ROLE__MAX] = {
+    [ROLE_STUDENT] = "student",
+    [ROLE_TEACHER] = "teacher",
+    [ROLE_SCHOOL_ADMIN] = "school_admin",
+    [ROLE_CENTRAL_STAFF] = "central_staff",
+    [ROLE_AUDITOR] = "auditor",
+};
+
+static const char *const status_names[USER_STATUS__MAX] = {
+    [USER_PENDING] = "pending",
+    [USER_ACTIVE] = "active",
+    [USER_DISABLED] = "disabled",
+};
+
+const char *
+role_name(enum role role)
+{
+	return role < ROLE__MAX ? role_names[role] : "unknown";
+}
+
+int
+role_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < ROLE__MAX; i++)
+		if (s != NULL && strcmp(s, role_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int
+role_needs_mfa(enum role role)
+{
+	return role == ROLE_SCHOOL_ADMIN || role == ROLE_CENTRAL_STAFF ||
+	    role == ROLE_AUDITOR;
+}
+
+static const char *const user_sql =
+    "SELECT u.id, u.public_id, u.login, u.name, u.role, u.status, "
+    "COALESCE(u.school_id, 0), COALESCE(s.public_id, ''), "
+    "COALESCE(s.code, ''), COALESCE(s.name, ''), "
+    "COALESCE(TIMESTAMPDIFF(SECOND, u.password_changed_at, "
+    "UTC_TIMESTAMP(6)), -1), u.totp_enabled_at IS NOT NULL, "
+    "COALESCE(u.privacy_version, ''), "
+    "COALESCE(DATE_FORMAT(u.birth_date, '%Y-%m-%d'), ''), "
+    "COALESCE(u.national_id_hmac, '') "
+    "FROM users u LEFT JOIN schools s ON s.id = u.school_id ";
+
+static int
+auth_user_fill(const struct db_res *res, struct user *u)
+{
+	const char *st = db_res_get(res, 0, 5);
+	int role = role_parse(db_res_get(res, 0, 4)), i;
+
+	memset(u, 0, sizeof(*u));
+	if (role < 0 || st == NULL)
+		return -1;
+	u->id = (uint64_t)db_res_int(res, 0, 0);
+	u->role = (enum role)role;
+	u->status = USER_DISABLED;
+	for (i = 0; i < USER_STATUS__MAX; i++)
+		if (strcmp(st, status_names[i]) == 0)
+			u->status = (enum user_status)i;
+	u->school_id = (uint64_t)db_res_int(res, 0, 6);
+	u->password_age = db_res_int(res, 0, 10);
+	u->totp_enabled = db_res_int(res, 0, 11) != 0;
+	if (str_copy(u->public_id, sizeof(u->public_id),
+		db_res_get(res, 0, 1)) != 0 ||
+	    str_copy(u->login, sizeof(u->login), db_res_get(res, 0, 2)) != 0 ||
+	    str_copy(u->name, sizeof(u->name), db_res_get(res, 0, 3)) != 0 ||
+	    str_copy(u->school_public_id, sizeof(u->school_public_id),
+		db_res_get(res, 0, 7)) != 0 ||
+	    str_copy(u->school_code, sizeof(u->school_code),
+		db_res_get(res, 0, 8)) != 0 ||
+	    str_copy(u->school_name, sizeof(u->school_name),
+		db_res_get(res, 0, 9)) != 0 ||
+	    str_copy(u->privacy_version, sizeof(u->privacy_version),
+		db_res_get(res, 0, 12)) != 0 ||
+	    str_copy(u->birth_date, sizeof(u->birth_date),
+		db_res_get(res, 0, 13)) != 0 ||
+	    str_copy(u->national_id_hmac, sizeof(u->national_id_hmac),
+		db_res_get(res, 0, 14)) != 0)
+		return -1;
+	return 0;
+}
+
+int
+auth_user_load(struct app *app, uint64_t id, const char *login, struct user *u)
+{
+	struct buf sql;
+	struct db_param p[1];
+	struct db_res *res;
+	int rc;
+
+	buf_init(&sql);
+	buf_puts(&sql, user_sql);
+	if (login != NULL) {
+		buf_puts(&sql, "WHERE u.login = ?");
+		p[0] = DB_STR(login);
+	} else {
+		buf_puts(&sql, "WHERE u.id = ?");
+		p[0] = DB_INT((long long)id);
+	}
+	res = db_query(app_db(app), sql.data, p, 1);
+	buf_free(&sql);
+	if (res == NULL)
+		return -1;
+	if (db_res_rows(res) == 0)
+		rc = 0;
+	else
+		rc = auth_user_fill(res, u) == 0 ? 1 : -1;
+	if (rc < 0)
+		log_error("user row %s is malformed",
+		    login != NULL ? login : "(by id)");
+	db_res_free(res);
+	return rc;
+}
+
+/* The page the user must visit before any other, or NULL. */
+static const char *
+auth_step(const struct app *app, struct auth *a)
+{
+	const struct conf *c = app->conf;
+
+	a->pw_days_left = 0;
+	if (a->u.password_age >= 0)
+		a->pw_days_left = (long)(((int64_t)c->pw_max_age_days * 86400 -
+					     a->u.password_age) /
+		    86400);
+	if (a->s.state == SESSION_MFA)
+		return "/login/totp";
+	if (strcmp(a->u.privacy_version, c->privacy_version) != 0)
+		return "/privacy";
+	if (a->u.password_age < 0 ||
+	    a->u.password_age >= (int64_t)c->pw_max_age_days * 86400)
+		return "/password";
+	if (role_needs_mfa(a->u.role) && !a->u.totp_enabled)
+		return "/mfa/setup";
+	return NULL;
+}
+
+/* Loads the session of the cookie and its user. RQ_OK or an error. */
+static enum request_outcome
+auth_load(struct app *app, struct request *r, struct auth *a)
+{
+	char token[IDS_TOKEN_LEN + 2];
+	int rc;
+
+	if (request_cookie(r, AUTH_COOKIE, token, sizeof(token)) != 1)
+		return RQ_OK;
+	rc = session_load(app_kv(app), app->conf, token, &a->s);
+	OPENSSL_cleanse(token, sizeof(token));
+	if (rc < 0)
+		return RQ_UNAVAILABLE;
+	if (rc == 0)
+		return RQ_OK;
+	a->has_session = 1;
+	if (a->s.user_id == 0)
+		return RQ_OK;
+	rc = auth_user_load(app, a->s.user_id, NULL, &a->u);
+	if (rc < 0)
+		return RQ_UNAVAILABLE;
+	if (rc == 0 || a->u.status != USER_ACTIVE) {
+		/* Disabled (or removed) since sign-in: the session ends. */
+		(void)session_destroy(app_kv(app), &a->s);
+		memset(&a->s, 0, sizeof(a->s));
+		memset(&a->u, 0, sizeof(a->u));
+		a->has_session = 0;
+		return RQ_OK;
+	}
+	a->step = auth_step(app, a);
+	a->signed_in = a->s.state == SESSION_FULL;
+	return RQ_OK;
+}
+
+/* The CSRF token of a POST, from its urlencoded body. */
+static int
+auth_csrf_ok(struct request *r, const struct auth *a)
+{
+	char tok[IDS_TOKEN_LEN + 2];
+	int rc;
+
+	if (!a->has_session || !request_is_form(r) || r->input.data == NULL)
+		return 0;
+	rc = request_query_get(r->input.data, "csrf", tok, sizeof(tok));
+	if (rc != 1)
+		return 0;
+	rc = session_csrf_ok(&a->s, tok);
+	OPENSSL_cleanse(tok, sizeof(tok));
+	return rc;
+}
+
+/* GETs are sent to the pending step; anything else is refused. */
+static enum request_outcome
+auth_redirect_or(struct request *r, const char *to, int *answered)
+{
+	if (r->method == HTTP_GET || r->method == HTTP_HEAD) {
+		request_redirect(r, to);
+		*answered = 1;
+		return RQ_OK;
+	}
+	return RQ_FORBIDDEN;
+}
+
+enum request_outcome
+auth_gate(
+    struct app *app, struct request *r, const struct route *rt, int *answered)
+{
+	struct auth *a = r->auth;
+	char lang[8];
+	unsigned need = rt->flags;
+	enum request_outcome o;
+
+	*answered = 0;
+	memset(a, 0, sizeof(*a));
+	a->lang = i18n_pick_lang(
+	    request_cookie(r, AUTH_LANG_COOKIE, lang, sizeof(lang)) == 1 ? lang
+									 : NULL,
+	    request_param(r, "HTTP_ACCEPT_LANGUAGE"));
+	(void)str_copy(a->ip, sizeof(a->ip), r->remote_addr);
+	if (!(need & (ROUTE_SESSION | ROUTE_USER)))
+		return RQ_OK;
+	if ((o = auth_load(app, r, a)) != RQ_OK)
+		return o;
+	if (r->method == HTTP_POST) {
+		o = request_read_body(r, AUTH_FORM_MAX);
+		if (o != RQ_OK)
+			return o;
+		if (!auth_csrf_ok(r, a)) {
+			/* Nothing changes; the page says the form expired,
+			 * which is what an honest user has hit. */
+			(void)auth_deny(app, r, "csrf", 0);
+			*answered = 1;
+			return auth_render(app, r, "csrf",
+			    auth_page_ctx(app, r, "form.csrf_title"), 403);
+		}
+	}
+	if (!(need & ROUTE_USER))
+		return RQ_OK;
+	if (a->s.user_id == 0)
+		return auth_redirect_or(r, "/login", answered);
+	if (a->step != NULL && strcmp(rt->pattern, a->step) != 0 &&
+	    !(need & ROUTE_STEP))
+		return auth_redirect_or(r, a->step, answered);
+	if ((need & ~0xffu) != 0 && !(need & ROUTE_ROLE(a->u.role)))
+		return auth_deny(app, r, "role", 0);
+	return RQ_OK;
+}
+
+void
+auth_end(struct request *r)
+{
+	if (r->auth != NULL)
+		OPENSSL_cleanse(r->auth, sizeof(*r->auth));
+	r->auth = NULL;
+}
+
+int
+auth_session_new(struct app *app, struct request *r, uint64_t user_id,
+    enum session_state state)
+{
+	struct auth *a = r->auth;
+	struct session s;
+	int rc;
+
+	if (a->has_session)
+		(void)session_destroy(app_kv(app), &a->s);
+	a->has_session = 0;
+	if (session_create(app_kv(app), app->conf, user_id, state, &s) != 0)
+		return -1;
+	rc = request_set_cookie(r, AUTH_COOKIE, s.token, -1);
+	OPENSSL_cleanse(s.token, sizeof(s.token));
+	if (rc != 0)
+		return -1;
+	a->s = s;
+	a->has_session = 1;
+	a->signed_in = user_id != 0 && state == SESSION_FULL;
+	return 0;
+}
+
+void
+auth_session_end(struct app *app, struct request *r)
+{
+	struct auth *a = r->auth;
+
+	if (a->has_session)
+		(void)session_destroy(app_kv(app), &a->s);
+	memset(&a->s, 0, sizeof(a->s));
+	a->has_session = a->signed_in = 0;
+	(void)request_set_cookie(r, AUTH_COOKIE, "", 0);
+}
+
+int
+auth_session_ensure(struct app *app, struct request *r)
+{
+	if (r->auth->has_session)
+		return 0;
+	return auth_session_new(app, r, 0, SESSION_FULL);
+}
+
+int
+auth_audit_as(struct app *app, const struct request *r, const char *actor,
+    const char *role, const char *school, const char *event, const char *target,
+    const char *outcome, const char *detail)
+{
+	struct audit_event ev = {
+	    .actor = actor,
+	    .role = role,
+	    .school = school != NULL && school[0] != '\0' ? school : NULL,
+	    .ip = r->auth->ip,
+	    .event = event,
+	    .target = target,
+	    .outcome = outcome,
+	    .detail = detail,
+	};
+
+	return audit_append(app_db(app), &ev);
+}
+
+int
+auth_audit(struct app *app, const struct request *r, const char *event,
+    const char *target, const char *outcome, const char *detail)
+{
+	const struct auth *a = r->auth;
+
+	if (a->s.user_id == 0)
+		return auth_audit_as(app, r, "anonymous", "anonymous", NULL,
+		    event, target, outcome, detail);
+	return auth_audit_as(app, r, a->u.login, role_name(a->u.role),
+	    a->u.school_code, event, target, outcome, detail);
+}
+
+int
+auth_alert(struct app *app, const struct request *r, const char *kind,
+    uint64_t school_id, const char *detail)
+{
+	static const char sql[] =
+	    "INSERT INTO alerts (public_id, at, school_id, kind, ip, detail) "
+	    "VALUES (?, UTC_TIMESTAMP(6), ?, ?, ?, ?)";
+	const struct auth *a = r->auth;
+	char pub[IDS_PUBLIC_LEN + 1], event[80];
+	struct db *db = app_db(app);
+	struct db_param p[5];
+	struct audit_event ev = {
+	    .actor = "system",
+	    .role = "system",
+	    .school = a->u.school_code[0] != '\0' ? a->u.school_code : NULL,
+	    .ip = a->ip,
+	    .event = event,
+	    .target = NULL,
+	    .outcome = "alert",
+	    .detail = detail,
+	};
+
+	str_printf(event, sizeof(event), "alert.%s", kind);
+	if (ids_public(pub) != 0)
+		return -1;
+	p[0] = DB_STR(pub);
+	p[1] = school_id != 0 ? DB_INT((long long)school_id) : DB_NULLP;
+	p[2] = DB_STR(kind);
+	p[3] = DB_STR(a->ip);
+	p[4] = detail != NULL ? DB_STR(detail) : DB_NULLP;
+	if (db_begin(db) != 0)
+		return -1;
+	if (db_exec(db, sql, p, 5, NULL, NULL) != 0 ||
+	    audit_append_tx(db, &ev) != 0 || db_commit(db) != 0) {
+		(void)db_rollback(db);
+		return -1;
+	}
+	log_warn("alert %s from %s", event, a->ip);
+	return 0;
+}
+
+int
+auth_egress(struct app *app, const struct request *r, uint64_t *school_id)
+{
+	struct db_param p[1] = {DB_STR(r->auth->ip)};
+	struct db_res *res;
+	int rc;
+
+	*school_id = 0;
+	res = db_query(app_db(app),
+	    "SELECT school_id FROM school_egress WHERE address = ? LIMIT 1", p,
+	    1);
+	if (res == NULL)
+		return -1;
+	rc = db_res_rows(res) > 0;
+	if (rc)
+		*school_id = (uint64_t)db_res_int(res, 0, 0);
+	db_res_free(res);
+	return rc;
+}
+
+enum request_outcome
+auth_deny(struct app *app, struct request *r, const char *reason, int not_found)
+{
+	struct buf d;
+
+	buf_init(&d);
+	buf_putc(&d, '{');
+	buf_json_kv(&d, "reason", reason);
+	buf_json_kv(&d, "method", r->method_name);
+	buf_json_kv(&d, "path", r->path);
+	buf_putc(&d, '}');
+	(void)auth_audit(
+	    app, r, "access.denied", r->route_name, "denied", d.data);
+	buf_free(&d);
+	return not_found ? RQ_NOT_FOUND : RQ_FORBIDDEN;
+}
+
+const char *
+auth_msg(struct app *app, const struct request *r, const char *key)
+{
+	return i18n_get(app->msgs, r->auth->lang, key);
+}
+
+const char *
+auth_msg_n(struct app *app, const struct request *r, const char *key, long n,
+    char *out, size_t outlen)
+{
+	const char *m = auth_msg(app, r, key), *p;
+	struct buf b;
+
+	buf_init(&b);
+	while ((p = strstr(m, "{n}")) != NULL) {
+		buf_append(&b, m, (size_t)(p - m));
+		buf_printf(&b, "%ld", n);
+		m = p + 3;
+	}
+	buf_puts(&b, m);
+	(void)str_copy(out, outlen, b.data != NULL ? b.data : "");
+	buf_free(&b);
+	return out;
+}
+
+/* One navigation entry: href is a fixed path from code. */
+static void
+auth_nav(struct app *app, struct request *r, struct tval *nav, const char *href,
+    const char *label_key)
+{
+	struct tval *item = tval_obj();
+
+	(void)tval_set_str(item, "href", href);
+	(void)tval_set_str(item, "label", auth_msg(app, r, label_key));
+	(void)tval_set_bool(item, "current", strcmp(r->path, href) == 0);
+	(void)tval_push(nav, item);
+}
+
+static void
+auth_nav_for(struct app *app, struct request *r, struct tval *nav)
+{
+	enum role role = r->auth->u.role;
+
+	auth_nav(app, r, nav, "/", "nav.home");
+	if (role == ROLE_SCHOOL_ADMIN) {
+		auth_nav(app, r, nav, "/admin/egress", "nav.egress");
+		auth_nav(app, r, nav, "/admin/security", "nav.security");
+	}
+	if (role == ROLE_CENTRAL_STAFF)
+		auth_nav(app, r, nav, "/admin/security", "nav.security");
+	if (role == ROLE_AUDITOR)
+		auth_nav(app, r, nav, "/audit", "nav.audit");
+	auth_nav(app, r, nav, "/account", "nav.account");
+}
+
+struct tval *
+auth_page_ctx(struct app *app, struct request *r, const char *title_key)
+{
+	struct auth *a = r->auth;
+	struct tval *ctx = tval_obj(), *user, *nav;
+
+	if (title_key != NULL)
+		(void)tval_set_str(ctx, "title", auth_msg(app, r, title_key));
+	(void)tval_set_str(ctx, "lang", a->lang);
+	if (a->has_session)
+		(void)tval_set_str(ctx, "csrf", a->s.csrf);
+	if (a->s.user_id == 0)
+		return ctx;
+	user = tval_obj();
+	(void)tval_set_str(user, "name", a->u.name);
+	(void)tval_set_str(user, "login", a->u.login);
+	{
+		char key[48];
+
+		str_printf(key, sizeof(key), "role.%s", role_name(a->u.role));
+		(void)tval_set_str(user, "role", auth_msg(app, r, key));
+	}
+	(void)tval_set_str(user, "school", a->u.school_name);
+	(void)tval_set(ctx, "user", user);
+	if (a->signed_in && a->step == NULL) {
+		nav = tval_list();
+		auth_nav_for(app, r, nav);
+		(void)tval_set(ctx, "nav", nav);
+	}
+	return ctx;
+}
+
+enum request_outcome
+auth_render(struct app *app, struct request *r, const char *body_template,
+    struct tval *ctx, int status)
+{
+	int rc = page_render(
+	    app->tmpl, app->msgs, r->auth->lang, body_template, ctx, &r->body);
+
+	tval_free(ctx);
+	if (rc != 0) {
+		buf_reset(&r->body);
+		return RQ_ERROR;
+	}
+	request_ok(r, status, "text/html; charset=utf-8");
+	/* Pages with personal data or tokens are never cached. */
+	(void)request_header(r, "Cache-Control", "no-store");
+	return RQ_OK;
+}
