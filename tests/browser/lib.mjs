@@ -14,17 +14,17 @@ import { chromium } from 'playwright-core';
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO = join(HERE, '..', '..');
 
-function need(name) {
+function required(name) {
 	const v = process.env[name];
 	if (!v) throw new Error(`${name} is not set (tests/browser/run sets it)`);
 	return v;
 }
 
 export const env = {
-	bin: need('LICHENG_BIN'),
-	conf: need('LICHENG_CONF'),
-	base: `https://127.0.0.1:${need('HTTPS_PORT')}`,
-	artifacts: need('BROWSER_ARTIFACTS'),
+	bin: required('LICHENG_BIN'),
+	conf: required('LICHENG_CONF'),
+	base: `https://127.0.0.1:${required('HTTPS_PORT')}`,
+	artifacts: required('BROWSER_ARTIFACTS'),
 	chromium: process.env.CHROMIUM || '/usr/bin/chromium',
 	// Per action; the ASan build answers more slowly.
 	timeout: Number(process.env.BROWSER_STEP_TIMEOUT_MS || 15000),
@@ -81,6 +81,13 @@ export class Flow {
 	// Like check, but stops the flow: later steps depend on this one.
 	must(cond, msg, detail) {
 		if (!this.check(cond, msg, detail)) throw new Stop(msg);
+	}
+
+	// A precondition of a step already checked elsewhere: counted only
+	// when it fails (then it stops the flow), so repeated steps such as
+	// "GET /login answers" do not pad the count.
+	need(cond, msg, detail) {
+		if (!cond) this.must(cond, msg, detail);
 	}
 
 	eq(actual, expected, msg) {

@@ -10,6 +10,7 @@ import student from './flows/student.mjs';
 import wrongPassword from './flows/wrong_password.mjs';
 import lockout from './flows/lockout.mjs';
 import passwordRefused from './flows/password_refused.mjs';
+import sessions from './flows/sessions.mjs';
 import totp from './flows/totp.mjs';
 import english from './flows/english.mjs';
 
@@ -17,6 +18,7 @@ const FLOWS = [
 	['stack', stack, 'zh-TW'],
 	['student', student, 'zh-TW'],
 	['password', passwordRefused, 'zh-TW'],
+	['sessions', sessions, 'zh-TW'],
 	['wrong-password', wrongPassword, 'zh-TW'],
 	['lockout', lockout, 'zh-TW'],
 	['totp', totp, 'zh-TW'],

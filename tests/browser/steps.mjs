@@ -5,15 +5,17 @@
 import { addUser, alertText, csrfValue, fill, formWith, goto, msg, msgRe, noticeText, pathOf, shared,
 	strongPassword, submit } from './lib.mjs';
 
-// GET /activate and its form: login, code, new_password and a CSRF token.
+// GET /activate and its form: login, code, new_password and a CSRF token
+// (counted once per flow).
 export async function openActivate(flow) {
 	const { page } = flow;
+	const c = flow.activateSeen ? flow.need.bind(flow) : flow.must.bind(flow);
 	const status = await goto(page, '/activate');
-	flow.must(status === 200, 'GET /activate answers 200', `status ${status}`);
+	c(status === 200, 'GET /activate answers 200', `status ${status}`);
 	for (const f of ['login', 'code', 'new_password'])
-		flow.must(await formWith(page, f).count() === 1, `the activation form has a field "${f}"`);
-	flow.check((await csrfValue(page, 'new_password')).length >= 16,
-		'the activation form carries a CSRF token');
+		c(await formWith(page, f).count() === 1, `the activation form has a field "${f}"`);
+	c((await csrfValue(page, 'new_password')).length >= 16, 'the activation form carries a CSRF token');
+	flow.activateSeen = true;
 }
 
 export async function postActivate(flow, user, password) {
@@ -67,9 +69,11 @@ function lang(flow) {
 
 // Signs in on /login; returns the status of the POST (the page that
 // follows is wherever the server sent the browser).
-export async function signIn(flow, login, password, page = flow.page) {
+export async function signIn(flow, login, password) {
+	const { page } = flow;
 	const status = await goto(page, '/login');
-	flow.must(status === 200, 'GET /login answers 200', `status ${status}`);
+	flow.need(status === 200, 'GET /login answers 200', `status ${status}`);
+	flow.need((await csrfValue(page, 'password')).length >= 16, 'the login form carries a CSRF token');
 	await fill(page, { login, password });
 	return submit(page, 'password');
 }
@@ -101,9 +105,9 @@ export async function acceptPrivacy(flow, next, shots = false) {
 export async function signOut(flow) {
 	const { page } = flow;
 	const form = page.locator('header form.inline-form').first();
-	flow.must(await form.count() === 1, 'the page header has a sign-out form');
+	flow.need(await form.count() === 1, 'the page header has a sign-out form', `at ${pathOf(page)}`);
 	const action = await form.getAttribute('action');
-	flow.eq(action, '/logout', 'the sign-out form posts to /logout');
+	flow.need(action === '/logout', 'the sign-out form posts to /logout', `action ${action}`);
 	const nav = page.waitForNavigation({ waitUntil: 'load' });
 	await form.locator('button, [type=submit]').first().click();
 	await nav;

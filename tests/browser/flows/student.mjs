@@ -2,16 +2,31 @@
 // the first sign-in; the privacy notice; the home page with the student's
 // name; sign-out; and the activation code refused a second time. Later
 // flows reuse this student.
-import { addUser, pathOf, shared, strongPassword } from '../lib.mjs';
+import { addUser, formWith, msg, pathOf, shared, strongPassword } from '../lib.mjs';
 import { acceptPrivacy, activate, bodyText, checkAlert, checkNotEchoed, openActivate, postActivate,
 	signInOk, signOut } from '../steps.mjs';
+
+async function checkTitle(flow, key, what) {
+	const h1 = ((await flow.page.locator('main h1').first().textContent().catch(() => '')) || '').trim();
+	flow.eq(h1, msg(flow.lang, key), what);
+}
 
 export default async function student(flow) {
 	const user = addUser('student', '林小美');
 	const password = strongPassword();
 
+	// A POST whose CSRF token is not the page's changes nothing (403); the
+	// activation below then still works with the same code.
 	await openActivate(flow);
 	await flow.shot('activate-form');
+	await formWith(flow.page, 'new_password').locator('input[name=csrf]')
+		.evaluate((el) => { el.value = 'forged-token-0000000000000000'; });
+	const forged = await postActivate(flow, user, password);
+	flow.eq(forged, 403, 'a POST with a forged CSRF token is refused with 403');
+	await checkTitle(flow, 'form.csrf_title', 'the 403 page says the form expired');
+	await flow.shot('activate-csrf-forged');
+
+	await openActivate(flow);
 	const status = await postActivate(flow, user, '12345678');
 	flow.eq(status, 422, 'a weak first password is refused with 422');
 	flow.eq(pathOf(flow.page), '/activate', 'the refusal re-renders /activate');

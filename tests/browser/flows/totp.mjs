@@ -27,9 +27,13 @@ export default async function totp(flow) {
 	flow.must(await page.locator('#totp-secret').count() === 1, '/mfa/setup shows #totp-secret');
 	const secret = (await page.locator('#totp-secret').innerText()).replace(/\s+/g, '');
 	flow.must(/^[A-Z2-7]{16,}=*$/.test(secret), 'the secret is base32 (at least 80 bits)', secret);
-	const uri = (await page.locator('#totp-uri').innerText().catch(() => '')).trim();
-	flow.check(uri.startsWith('otpauth://totp/') && uri.includes(`secret=${secret.replace(/=+$/, '')}`),
-		'#totp-uri is the otpauth URI of the same secret', uri);
+	// textContent: the URI sits in a closed <details>.
+	const uri = ((await page.locator('#totp-uri').textContent().catch(() => '')) || '').trim();
+	const params = uri.startsWith('otpauth://totp/') ? new URL(uri).searchParams : new URLSearchParams();
+	flow.check(params.get('secret') === secret.replace(/=+$/, ''), '#totp-uri is the otpauth URI of the same secret',
+		uri);
+	flow.check(['SHA1', null].includes(params.get('algorithm')) && ['6', null].includes(params.get('digits')) &&
+		['30', null].includes(params.get('period')), 'the URI asks for SHA-1, 6 digits, 30 s (RFC 6238)', uri);
 	flow.check(await page.locator('main svg').count() >= 1, 'the QR code is an inline SVG');
 	await flow.shot('mfa-setup');
 
