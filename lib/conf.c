@@ -800,11 +800,16 @@ conf_pair(struct conf_ctx *x, yaml_node_t *map, size_t idx, const char *prefix)
 	    full, sizeof(full), "%s%s%s", prefix, prefix[0] ? "." : "", kname);
 	if (n < 0 || (size_t)n >= sizeof(full) || strlen(kname) != klen)
 		return conf_unknown(x, kname, klen, conf_mark(key->start_mark));
-	if (memchr(kname, '.', klen) != NULL)
+	if (memchr(kname, '.', klen) != NULL) {
+		/* A key is quoted through conf_show: it may hold newlines
+		 * (a folded plain scalar), and a message is one line. */
+		char shown[CONF_SHOW_MAX * 4 + 16];
+
+		conf_show(full, strlen(full), shown, sizeof(shown));
 		return conf_fail(x, conf_mark(key->start_mark),
-		    "unknown key "
-		    "\"%s\" (write nested mappings, not dotted keys)",
-		    full);
+		    "unknown key %s (write nested mappings, not dotted keys)",
+		    shown);
+	}
 	for (p = map->data.mapping.pairs.start; p < pair; p++) {
 		other = yaml_document_get_node(x->doc, p->key);
 		if (other != NULL && other->type == YAML_SCALAR_NODE &&
