@@ -635,10 +635,7 @@ out:
 	OPENSSL_cleanse(cur, sizeof(cur));
 	OPENSSL_cleanse(h, sizeof(h));
 	form_free(f);
-	if (o != RQ_OK || r->status != 303)
-		tval_free(ctx);
-	else
-		tval_free(ctx);
+	tval_free(ctx);
 	return o;
 }
 

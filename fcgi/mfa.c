@@ -67,9 +67,9 @@ mfa_secret(struct app *app, const struct user *u, int enabled,
 		rc = crypto_open(app->data_key, aad,
 			 (const unsigned char *)db_res_get(res, 0, 0),
 			 db_res_len(res, 0, 0), key, TOTP_KEY_LEN, &n) == 0 &&
-			     n == TOTP_KEY_LEN
-			 ? 1
-			 : -1;
+			n == TOTP_KEY_LEN
+		    ? 1
+		    : -1;
 		if (last_step != NULL)
 			*last_step = db_res_int(res, 0, 1);
 	}
@@ -159,8 +159,8 @@ mfa_verify(
 
 /* The pending secret of u, made and stored when there is none. 0/-1. */
 static int
-mfa_pending(struct app *app, const struct user *u,
-    unsigned char key[TOTP_KEY_LEN])
+mfa_pending(
+    struct app *app, const struct user *u, unsigned char key[TOTP_KEY_LEN])
 {
 	unsigned char sealed[MFA_SEALED_MAX];
 	struct db_param p[2];
@@ -188,8 +188,8 @@ mfa_pending(struct app *app, const struct user *u,
 /* The enrolment page: the secret as text, as an otpauth URI and as a QR
  * code, and the form for the first code. */
 static enum request_outcome
-mfa_setup_page(struct app *app, struct request *r, const char *alert_key,
-    int status)
+mfa_setup_page(
+    struct app *app, struct request *r, const char *alert_key, int status)
 {
 	const struct user *u = &r->auth->u;
 	unsigned char key[TOTP_KEY_LEN];
@@ -236,8 +236,8 @@ mfa_setup_page(struct app *app, struct request *r, const char *alert_key,
 /* The page for an enrolled user: status, unused recovery codes, and the
  * form to make new ones. */
 static enum request_outcome
-mfa_status_page(struct app *app, struct request *r, const char *alert_key,
-    int status)
+mfa_status_page(
+    struct app *app, struct request *r, const char *alert_key, int status)
 {
 	struct db_param p[1] = {DB_INT((long long)r->auth->u.id)};
 	struct db_res *res;
@@ -427,8 +427,8 @@ mfa_recovery_post(struct app *app, struct request *r)
 	if (rc < 0)
 		return RQ_UNAVAILABLE;
 	if (rc == 0) {
-		(void)auth_audit(app, r, "mfa.recovery_regenerate", target,
-		    "failure", NULL);
+		(void)auth_audit(
+		    app, r, "mfa.recovery_regenerate", target, "failure", NULL);
 		return mfa_status_page(app, r, "mfa.wrong_code", 422);
 	}
 	ctx = auth_page_ctx(app, r, "mfa.codes_title");

@@ -44,6 +44,18 @@ out=$(L user add --school "$code" --role auditor --login "a$login" --name "x" 2>
 check_eq "an auditor with a school is refused" 1 "$rc"
 check "an auditor without a school is accepted" L user add --role auditor --login "a$login" --name "稽核員"
 
+# The facts a password must not contain: a birth date and a national ID,
+# the ID kept only as an HMAC.
+out=$(L user add --school "$code" --role student --login "b$login" --name "x" --birth-date 2008-02-30 2>&1); rc=$?
+check_eq "an impossible birth date is refused" 1 "$rc"
+check_match "the refusal names the option" 'birth-date' "$out"
+out=$(L user add --school "$code" --role student --login "b$login" --name "x" --national-id A123456788 2>&1); rc=$?
+check_eq "a national ID with a wrong check digit is refused" 1 "$rc"
+check "birth date and national ID are accepted" L user add --school "$code" --role student --login "b$login" --name "林同學" --birth-date 2008-03-15 --national-id a123456789
+row=$(sql_as app "SELECT birth_date, CHAR_LENGTH(national_id_hmac) FROM users WHERE login = 'b$login'")
+check_eq "the birth date and a 64-hex HMAC are stored" $'2008-03-15\t64' "$row"
+check_nomatch "the national ID itself is not stored" 'A123456789|a123456789' "$(sql_as app "SELECT * FROM users WHERE login = 'b$login'")"
+
 # Demo accounts: only where the configuration says demo: true.
 grep -v '^demo:' "$LICHENG_CONF" >"$tmp/prod.yaml"
 out=$("$LICHENG_BIN/licheng" -c "$tmp/prod.yaml" demo seed 2>&1); rc=$?
