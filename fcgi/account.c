@@ -446,7 +446,7 @@ activate_post(struct app *app, struct request *r)
 	char login[72], target[80], text[256], h[PASSHASH_MAX];
 	struct user u;
 	const char *rule;
-	long secs;
+	long secs, lock;
 	int found, ok, busy;
 	enum request_outcome o;
 
@@ -464,19 +464,22 @@ activate_post(struct app *app, struct request *r)
 	account_lower(form_str(f, AF_LOGIN), login, sizeof(login));
 	(void)tval_set_str(ctx, "login", login);
 	str_printf(target, sizeof(target), "user:%s", login);
+	/* The same answers as sign-in: an address block is a 429 that says
+	 * so; a locked login is told it is locked. */
 	secs = guard_addr_blocked(app_kv(app), r->auth->ip);
-	if (secs == 0)
-		secs = guard_login_locked(app_kv(app), login);
-	if (secs != 0) {
+	lock = secs == 0 ? guard_login_locked(app_kv(app), login) : 0;
+	if (secs != 0 || lock != 0) {
 		form_free(f);
-		tval_free(ctx);
-		if (secs < 0)
+		if (secs < 0 || lock < 0) {
+			tval_free(ctx);
 			return RQ_UNAVAILABLE;
-		ctx = auth_page_ctx(app, r, "activate.title");
+		}
 		(void)tval_set_str(ctx, "alert",
-		    auth_msg_n(app, r, "login.locked", (secs + 59) / 60, text,
+		    auth_msg_n(app, r,
+			secs > 0 ? "login.blocked" : "login.locked",
+			((secs > 0 ? secs : lock) + 59) / 60, text,
 			sizeof(text)));
-		return activate_page(app, r, ctx, 429);
+		return activate_page(app, r, ctx, secs > 0 ? 429 : 200);
 	}
 	found = auth_user_load(app, 0, login, &u);
 	ok = found == 1 ? activate_code_ok(app, &u, form_str(f, AF_CODE)) : 0;
@@ -568,7 +571,7 @@ password_post(struct app *app, struct request *r)
 	const char *rule = NULL;
 	enum account_hash ah;
 	enum request_outcome o = RQ_UNAVAILABLE;
-	long secs;
+	long secs, lock;
 	int match = 0, busy = 0;
 
 	cur[0] = h[0] = '\0';
@@ -583,15 +586,22 @@ password_post(struct app *app, struct request *r)
 		return password_page(app, r, ctx, 200);
 	}
 	secs = guard_addr_blocked(app_kv(app), r->auth->ip);
-	if (secs != 0) {
+	lock = secs == 0 ? guard_login_locked(app_kv(app), u->login) : 0;
+	if (secs != 0 || lock != 0) {
 		form_free(f);
-		if (secs < 0) {
+		if (secs < 0 || lock < 0) {
 			tval_free(ctx);
 			return RQ_UNAVAILABLE;
 		}
+		/* A locked login cannot go on guessing its current password
+		 * here either. */
 		(void)tval_set_str(ctx, "alert",
-		    auth_msg_n(app, r, "login.blocked", (secs + 59) / 60, text,
+		    auth_msg_n(app, r,
+			secs > 0 ? "login.blocked" : "login.locked",
+			((secs > 0 ? secs : lock) + 59) / 60, text,
 			sizeof(text)));
+		if (lock > 0)
+			account_audit_refused(app, r, u, "locked", "change");
 		return password_page(app, r, ctx, 429);
 	}
 	if (account_current_hash(app, u->id, cur, sizeof(cur)) != 0)

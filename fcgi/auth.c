@@ -149,10 +149,15 @@ auth_step(const struct app *app, struct auth *a)
 	const struct conf *c = app->conf;
 
 	a->pw_days_left = 0;
-	if (a->u.password_age >= 0)
-		a->pw_days_left = (long)(((int64_t)c->pw_max_age_days * 86400 -
-					     a->u.password_age) /
-		    86400);
+	/* Whole days left, rounded up: the warning of warn_days starts
+	 * exactly warn_days before expiry. */
+	if (a->u.password_age >= 0) {
+		int64_t left =
+		    (int64_t)c->pw_max_age_days * 86400 - a->u.password_age;
+
+		a->pw_days_left = left > 0 ? (long)((left + 86399) / 86400)
+					   : (long)(left / 86400);
+	}
 	if (a->s.state == SESSION_MFA)
 		return "/login/totp";
 	if (strcmp(a->u.privacy_version, c->privacy_version) != 0)
@@ -228,6 +233,50 @@ auth_redirect_or(struct request *r, const char *to, int *answered)
 	return RQ_FORBIDDEN;
 }
 
+/*
+ * Does the pending step keep the user from rt? A session that has passed
+ * only the password reaches nothing but the second step and sign-out;
+ * other steps leave the pages marked ROUTE_STEP (the notice, sign-out,
+ * sign out everywhere) reachable too.
+ */
+static int
+auth_step_blocks(const struct auth *a, const struct route *rt)
+{
+	if (a->step == NULL || strcmp(rt->pattern, a->step) == 0)
+		return 0;
+	if (a->s.state == SESSION_MFA)
+		return strcmp(rt->pattern, "/logout") != 0;
+	return !(rt->flags & ROUTE_STEP);
+}
+
+/* GETs go to the pending step; anything else is refused with a page that
+ * says which step comes first, and changes nothing. */
+static enum request_outcome
+auth_step_refuse(struct app *app, struct request *r, int *answered)
+{
+	const char *step = r->auth->step, *name;
+	struct tval *ctx;
+	char key[48];
+
+	if (r->method == HTTP_GET || r->method == HTTP_HEAD)
+		return auth_redirect_or(r, step, answered);
+	(void)auth_deny(app, r, "step", 0);
+	if (strcmp(step, "/login/totp") == 0)
+		name = "totp";
+	else if (strcmp(step, "/privacy") == 0)
+		name = "privacy";
+	else if (strcmp(step, "/password") == 0)
+		name = "password";
+	else
+		name = "mfa_setup";
+	str_printf(key, sizeof(key), "step.%s", name);
+	ctx = auth_page_ctx(app, r, "step.title");
+	(void)tval_set_str(ctx, "text", auth_msg(app, r, key));
+	(void)tval_set_str(ctx, "href", step);
+	*answered = 1;
+	return auth_render(app, r, "step", ctx, 403);
+}
+
 enum request_outcome
 auth_gate(
     struct app *app, struct request *r, const struct route *rt, int *answered)
@@ -265,9 +314,8 @@ auth_gate(
 		return RQ_OK;
 	if (a->s.user_id == 0)
 		return auth_redirect_or(r, "/login", answered);
-	if (a->step != NULL && strcmp(rt->pattern, a->step) != 0 &&
-	    !(need & ROUTE_STEP))
-		return auth_redirect_or(r, a->step, answered);
+	if (auth_step_blocks(a, rt))
+		return auth_step_refuse(app, r, answered);
 	if ((need & ~0xffu) != 0 && !(need & ROUTE_ROLE(a->u.role)))
 		return auth_deny(app, r, "role", 0);
 	return RQ_OK;
@@ -356,6 +404,24 @@ auth_audit(struct app *app, const struct request *r, const char *event,
 	    a->u.school_code, event, target, outcome, detail);
 }
 
+/* The code of a school by id. 0/-1. */
+static int
+auth_school_code(struct app *app, uint64_t id, char *out, size_t outlen)
+{
+	struct db_param p[1] = {DB_INT((long long)id)};
+	struct db_res *res;
+	int rc = -1;
+
+	res = db_query(
+	    app_db(app), "SELECT code FROM schools WHERE id = ?", p, 1);
+	if (res == NULL)
+		return -1;
+	if (db_res_rows(res) == 1)
+		rc = str_copy(out, outlen, db_res_get(res, 0, 0));
+	db_res_free(res);
+	return rc;
+}
+
 int
 auth_alert(struct app *app, const struct request *r, const char *kind,
     uint64_t school_id, const char *detail)
@@ -364,7 +430,7 @@ auth_alert(struct app *app, const struct request *r, const char *kind,
 	    "INSERT INTO alerts (public_id, at, school_id, kind, ip, detail) "
 	    "VALUES (?, UTC_TIMESTAMP(6), ?, ?, ?, ?)";
 	const struct auth *a = r->auth;
-	char pub[IDS_PUBLIC_LEN + 1], event[80];
+	char pub[IDS_PUBLIC_LEN + 1], event[80], school[17];
 	struct db *db = app_db(app);
 	struct db_param p[5];
 	struct audit_event ev = {
@@ -381,6 +447,10 @@ auth_alert(struct app *app, const struct request *r, const char *kind,
 	str_printf(event, sizeof(event), "alert.%s", kind);
 	if (ids_public(pub) != 0)
 		return -1;
+	/* The alert concerns school_id, whoever (or no one) was signed in. */
+	if (school_id != 0 &&
+	    auth_school_code(app, school_id, school, sizeof(school)) == 0)
+		ev.school = school;
 	p[0] = DB_STR(pub);
 	p[1] = school_id != 0 ? DB_INT((long long)school_id) : DB_NULLP;
 	p[2] = DB_STR(kind);
@@ -533,8 +603,7 @@ auth_render(struct app *app, struct request *r, const char *body_template,
 		buf_reset(&r->body);
 		return RQ_ERROR;
 	}
+	/* request_send marks every response Cache-Control: no-store. */
 	request_ok(r, status, "text/html; charset=utf-8");
-	/* Pages with personal data or tokens are never cached. */
-	(void)request_header(r, "Cache-Control", "no-store");
 	return RQ_OK;
 }

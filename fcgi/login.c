@@ -316,6 +316,20 @@ login_totp_post(struct app *app, struct request *r)
 	}
 	u = r->auth->u;
 	str_printf(target, sizeof(target), "user:%s", u.login);
+	/* A lock (five wrong codes in any session) holds here too, or every
+	 * session opened in advance would bring five more guesses. */
+	{
+		long secs = guard_login_locked(app_kv(app), u.login);
+
+		if (secs < 0)
+			return RQ_UNAVAILABLE;
+		if (secs > 0) {
+			login_audit_failure(app, r, u.login, &u, "locked");
+			auth_session_end(app, r);
+			return login_page(app, r, "login.locked",
+			    (secs + 59) / 60, u.login, 200);
+		}
+	}
 	f = form_new(totp_fields, TF__MAX);
 	if (f == NULL)
 		return RQ_ERROR;

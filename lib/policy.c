@@ -685,6 +685,49 @@ policy_pattern(const struct policy_work *w)
 	    policy_run(w->low, w->len);
 }
 
+/* The list is looked up with base at out[0..n), in a wiped copy. */
+static int
+policy_listed(const struct blocklist *bl, const char *base, size_t n)
+{
+	char key[POLICY_MAX_BYTES + 1];
+	int found;
+
+	if (n < 4 || n > POLICY_MAX_BYTES)
+		return 0;
+	memcpy(key, base, n);
+	key[n] = '\0';
+	found = blocklist_contains(bl, key);
+	OPENSSL_cleanse(key, sizeof(key));
+	return found;
+}
+
+/*
+ * On the list as typed, or a listed password with a little added: up to
+ * four trailing digits or symbols ("5201314!!", "iloveyou2024"), or one
+ * character of any kind at either end ("5201314x", "xpassword1"). Adding
+ * a character to a common password does not make it uncommon; guessing
+ * tools try exactly these variations first.
+ */
+static int
+policy_blocklisted(const struct blocklist *bl, const struct policy_work *w)
+{
+	size_t n = w->len, k;
+
+	if (blocklist_contains(bl, w->low))
+		return 1;
+	for (k = 1; k <= 4 && k < n; k++) {
+		char c = w->low[n - k];
+
+		if (policy_is_alpha(c) || (unsigned char)c >= 0x80)
+			break;
+		if (policy_listed(bl, w->low, n - k))
+			return 1;
+	}
+	return n > 1 &&
+	    (policy_listed(bl, w->low, n - 1) ||
+		policy_listed(bl, w->low + 1, n - 1));
+}
+
 static enum policy_result
 policy_check(struct policy_work *w, const struct blocklist *bl, int min_length,
     const char *pw, const struct policy_user *u)
@@ -711,7 +754,7 @@ policy_check(struct policy_work *w, const struct blocklist *bl, int min_length,
 		return POLICY_TOO_LONG; /* cannot happen: it only shrinks */
 	if (u != NULL && (r = policy_check_user(w, u)) != POLICY_OK)
 		return r;
-	if (policy_pattern(w) || blocklist_contains(bl, w->low))
+	if (policy_pattern(w) || policy_blocklisted(bl, w))
 		return POLICY_BLOCKLISTED;
 	return POLICY_OK;
 }

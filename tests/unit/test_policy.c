@@ -256,9 +256,12 @@ test_blocklisted(const struct blocklist *bl)
 	    "0912 345 678", "+886912345678", "0955123789", "aaaaaaaa",
 	    "ZZZZZZZZZZ", "密密密密密密密密", "12121212", "abcabcabc",
 	    "密碼密碼密碼密碼", "12345678", "87654321", "1234567890",
-	    "abcdefgh", "HGFEDCBA", "rstuvwxyz", "34567890123"};
+	    "abcdefgh", "HGFEDCBA", "rstuvwxyz", "34567890123",
+	    /* a listed password with a little added */
+	    "5201314x", "x5201314", "5201314!!", "iloveyou2024",
+	    "12345679" /* 1234567 and one more digit */};
 	static const char *const accepted[] = {"1130230x", "20240230",
-	    "0812345678", "091234567", "aaaaaaab", "12345679", "abcdefgi",
+	    "0812345678", "091234567", "aaaaaaab", "abcdefgi",
 	    "abcabcab", "Tz8#Tz8#x"};
 	size_t i;
 
