@@ -370,6 +370,32 @@ account_rules(struct app *app, struct request *r, struct tval *ctx)
 	(void)tval_set_int(ctx, "min_length", app->conf->pw_min_length);
 }
 
+/*
+ * The same answers as sign-in before any password work: an address that is
+ * blocked, or a login that is locked, gets the message in ctx. 0 when
+ * neither, the status to answer with (429 blocked, 200 locked) when one
+ * holds, -1 when Redis fails.
+ */
+static int
+account_guarded(
+    struct app *app, struct request *r, const char *login, struct tval *ctx)
+{
+	char text[512];
+	long secs, lock = 0;
+
+	secs = guard_addr_blocked(app_kv(app), r->auth->ip);
+	if (secs == 0)
+		lock = guard_login_locked(app_kv(app), login);
+	if (secs < 0 || lock < 0)
+		return -1;
+	if (secs == 0 && lock == 0)
+		return 0;
+	(void)tval_set_str(ctx, "alert",
+	    auth_msg_n(app, r, secs > 0 ? "login.blocked" : "login.locked",
+		((secs > 0 ? secs : lock) + 59) / 60, text, sizeof(text)));
+	return secs > 0 ? 429 : 200;
+}
+
 /* ------------------------------------------------------ /activate */
 
 enum { AF_LOGIN, AF_CODE, AF_NEW, AF_CSRF, AF__MAX };
@@ -427,26 +453,15 @@ activate_code_ok(struct app *app, const struct user *u, const char *code)
 	return rc;
 }
 
-static void
-account_lower(const char *in, char *out, size_t outlen)
-{
-	size_t i;
-
-	for (i = 0; in[i] != '\0' && i + 1 < outlen; i++)
-		out[i] =
-		    (in[i] >= 'A' && in[i] <= 'Z') ? (char)(in[i] + 32) : in[i];
-	out[i] = '\0';
-}
-
 enum request_outcome
 activate_post(struct app *app, struct request *r)
 {
 	struct form *f = form_new(activate_fields, AF__MAX);
 	struct tval *ctx = auth_page_ctx(app, r, "activate.title");
-	char login[72], target[80], text[256], h[PASSHASH_MAX];
+	char login[72], target[80], h[PASSHASH_MAX];
 	struct user u;
 	const char *rule;
-	long secs, lock;
+	int g;
 	int found, ok, busy;
 	enum request_outcome o;
 
@@ -461,25 +476,17 @@ activate_post(struct app *app, struct request *r)
 		form_free(f);
 		return activate_page(app, r, ctx, 200);
 	}
-	account_lower(form_str(f, AF_LOGIN), login, sizeof(login));
+	auth_login_lower(form_str(f, AF_LOGIN), login, sizeof(login));
 	(void)tval_set_str(ctx, "login", login);
 	str_printf(target, sizeof(target), "user:%s", login);
-	/* The same answers as sign-in: an address block is a 429 that says
-	 * so; a locked login is told it is locked. */
-	secs = guard_addr_blocked(app_kv(app), r->auth->ip);
-	lock = secs == 0 ? guard_login_locked(app_kv(app), login) : 0;
-	if (secs != 0 || lock != 0) {
+	g = account_guarded(app, r, login, ctx);
+	if (g != 0) {
 		form_free(f);
-		if (secs < 0 || lock < 0) {
+		if (g < 0) {
 			tval_free(ctx);
 			return RQ_UNAVAILABLE;
 		}
-		(void)tval_set_str(ctx, "alert",
-		    auth_msg_n(app, r,
-			secs > 0 ? "login.blocked" : "login.locked",
-			((secs > 0 ? secs : lock) + 59) / 60, text,
-			sizeof(text)));
-		return activate_page(app, r, ctx, secs > 0 ? 429 : 200);
+		return activate_page(app, r, ctx, g);
 	}
 	found = auth_user_load(app, 0, login, &u);
 	ok = found == 1 ? activate_code_ok(app, &u, form_str(f, AF_CODE)) : 0;
@@ -567,11 +574,11 @@ password_post(struct app *app, struct request *r)
 	const struct user *u = &r->auth->u;
 	struct form *f = form_new(password_fields, PF__MAX);
 	struct tval *ctx = auth_page_ctx(app, r, "password.title");
-	char cur[PASSHASH_MAX], h[PASSHASH_MAX], text[256];
+	char cur[PASSHASH_MAX], h[PASSHASH_MAX];
 	const char *rule = NULL;
 	enum account_hash ah;
 	enum request_outcome o = RQ_UNAVAILABLE;
-	long secs, lock;
+	int g;
 	int match = 0, busy = 0;
 
 	cur[0] = h[0] = '\0';
@@ -585,22 +592,16 @@ password_post(struct app *app, struct request *r)
 		form_free(f);
 		return password_page(app, r, ctx, 200);
 	}
-	secs = guard_addr_blocked(app_kv(app), r->auth->ip);
-	lock = secs == 0 ? guard_login_locked(app_kv(app), u->login) : 0;
-	if (secs != 0 || lock != 0) {
+	/* A locked login cannot go on guessing its current password here
+	 * either. */
+	g = account_guarded(app, r, u->login, ctx);
+	if (g != 0) {
 		form_free(f);
-		if (secs < 0 || lock < 0) {
+		if (g < 0) {
 			tval_free(ctx);
 			return RQ_UNAVAILABLE;
 		}
-		/* A locked login cannot go on guessing its current password
-		 * here either. */
-		(void)tval_set_str(ctx, "alert",
-		    auth_msg_n(app, r,
-			secs > 0 ? "login.blocked" : "login.locked",
-			((secs > 0 ? secs : lock) + 59) / 60, text,
-			sizeof(text)));
-		if (lock > 0)
+		if (g == 200)
 			account_audit_refused(app, r, u, "locked", "change");
 		return password_page(app, r, ctx, 429);
 	}

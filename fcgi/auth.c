@@ -110,6 +110,19 @@ auth_user_fill(const struct db_res *res, struct user *u)
 	return 0;
 }
 
+void
+auth_login_lower(const char *in, char *out, size_t outlen)
+{
+	size_t i;
+
+	if (outlen == 0)
+		return;
+	for (i = 0; in[i] != '\0' && i + 1 < outlen; i++)
+		out[i] =
+		    (in[i] >= 'A' && in[i] <= 'Z') ? (char)(in[i] + 32) : in[i];
+	out[i] = '\0';
+}
+
 int
 auth_user_load(struct app *app, uint64_t id, const char *login, struct user *u)
 {

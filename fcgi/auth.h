@@ -103,6 +103,10 @@ void auth_session_end(struct app *app, struct request *r);
  * request has none, so the form can carry a CSRF token. 0/-1. */
 int auth_session_ensure(struct app *app, struct request *r);
 
+/* A login name as stored and counted: ASCII lower case, into out. Login
+ * names are case-insensitive. */
+void auth_login_lower(const char *in, char *out, size_t outlen);
+
 /* Loads a user by id, or by login (either may be 0/NULL). 1 found, 0 not,
  * -1 on a database error. */
 int

@@ -48,18 +48,6 @@ static const struct form_field logout_fields[OF__MAX] = {
 	LOGIN_CSRF_PATTERN},
 };
 
-/* Login names are case-insensitive: stored and counted in lower case. */
-static void
-login_lower(const char *in, char *out, size_t outlen)
-{
-	size_t i;
-
-	for (i = 0; in[i] != '\0' && i + 1 < outlen; i++)
-		out[i] =
-		    (in[i] >= 'A' && in[i] <= 'Z') ? (char)(in[i] + 32) : in[i];
-	out[i] = '\0';
-}
-
 /* The sign-in form, with an optional message (a key) and the login typed. */
 static enum request_outcome
 login_page(struct app *app, struct request *r, const char *alert_key,
@@ -224,7 +212,7 @@ login_post(struct app *app, struct request *r)
 		    app, r, "login.failed", 0, form_echo(f, LF_LOGIN), 200);
 		goto out;
 	}
-	login_lower(form_str(f, LF_LOGIN), login, sizeof(login));
+	auth_login_lower(form_str(f, LF_LOGIN), login, sizeof(login));
 	secs = guard_addr_blocked(app_kv(app), r->auth->ip);
 	if (secs < 0) {
 		o = RQ_UNAVAILABLE;

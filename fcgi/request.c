@@ -173,18 +173,6 @@ request_method_name(enum http_method m)
 	return m < HTTP_METHOD__MAX ? request_method_names[m] : "OTHER";
 }
 
-static int
-request_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decodes n bytes of s into out; plus turns '+' into a space (forms). -1 on
  * a malformed escape, a decoded NUL or when out is too small.
@@ -202,8 +190,8 @@ request_decode(
 		if (c == '%') {
 			if (i + 2 >= n)
 				return -1;
-			if ((hi = request_hexval(s[i + 1])) < 0 ||
-			    (lo = request_hexval(s[i + 2])) < 0)
+			if ((hi = hex_value(s[i + 1])) < 0 ||
+			    (lo = hex_value(s[i + 2])) < 0)
 				return -1;
 			c = (char)(hi << 4 | lo);
 			i += 2;

@@ -201,18 +201,6 @@ crypto_random_hex(size_t nbytes, char *out, size_t outlen)
 	return 0;
 }
 
-static int
-crypto_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 crypto_key_from_hex(const char *hex, unsigned char key[CRYPTO_KEY_LEN])
 {
@@ -222,8 +210,8 @@ crypto_key_from_hex(const char *hex, unsigned char key[CRYPTO_KEY_LEN])
 	if (hex == NULL || strlen(hex) != 2 * CRYPTO_KEY_LEN)
 		return -1;
 	for (i = 0; i < CRYPTO_KEY_LEN; i++) {
-		hi = crypto_hexval(hex[2 * i]);
-		lo = crypto_hexval(hex[2 * i + 1]);
+		hi = hex_value(hex[2 * i]);
+		lo = hex_value(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0) {
 			OPENSSL_cleanse(key, CRYPTO_KEY_LEN);
 			return -1;

@@ -284,18 +284,6 @@ form_free(struct form *f)
 	free(f);
 }
 
-static int
-form_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decodes n bytes of s ('+' is a space, %XX a byte) into out, which holds
  * n + 1 bytes, and terminates it. A decoded NUL is kept: the checks refuse
@@ -311,8 +299,8 @@ form_decode(const char *s, size_t n, char *out, size_t *outn)
 	for (i = 0; i < n; i++) {
 		c = s[i];
 		if (c == '%') {
-			if (n - i < 3 || (hi = form_hexval(s[i + 1])) < 0 ||
-			    (lo = form_hexval(s[i + 2])) < 0)
+			if (n - i < 3 || (hi = hex_value(s[i + 1])) < 0 ||
+			    (lo = hex_value(s[i + 2])) < 0)
 				return -1;
 			c = (char)(hi << 4 | lo);
 			i += 2;

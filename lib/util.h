@@ -70,5 +70,7 @@ void str_printf(char *dst, size_t dstlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Lower-case hex of n bytes into out, which must hold 2n+1 bytes. */
 void hex_encode(const unsigned char *in, size_t n, char *out);
+/* The value of one hexadecimal digit (either case), or -1. */
+int hex_value(char c);
 
 #endif
