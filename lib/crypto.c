@@ -25,8 +25,7 @@ struct crypto_sha256 {
 	EVP_MD_CTX *md;
 };
 
-/* Logs what failed with OpenSSL's reason, once, as the caller. */
-static void
+void
 crypto_log_ossl(const char *func, const char *what)
 {
 	char msg[256];
@@ -317,4 +316,30 @@ crypto_open(const unsigned char key[CRYPTO_KEY_LEN], const char *aad,
 done:
 	EVP_CIPHER_CTX_free(ctx);
 	return rc;
+}
+
+size_t
+crypto_b64_encode(const unsigned char *in, size_t n, int url, char *out)
+{
+	static const char std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char web[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	const char *alpha = url ? web : std;
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		acc = (acc << 8) | in[i];
+		bits += 8;
+		while (bits >= 6) {
+			bits -= 6;
+			out[o++] = alpha[(acc >> bits) & 63];
+		}
+	}
+	if (bits > 0)
+		out[o++] = alpha[(acc << (6 - bits)) & 63];
+	out[o] = '\0';
+	return o;
 }

@@ -34,6 +34,13 @@ void crypto_sha256_free(struct crypto_sha256 *h);
 
 /* n cryptographically random bytes (RAND_bytes). 0/-1. */
 int crypto_random(void *p, size_t n);
+
+/* Logs, as func, that what failed, with OpenSSL's reason (once). */
+void crypto_log_ossl(const char *func, const char *what);
+/* Base64 of n bytes without padding into out (at least (4n + 2) / 3 + 1
+ * bytes), NUL-terminated: the standard alphabet, or with url set the
+ * URL-safe one (RFC 4648 section 5). Returns the characters written. */
+size_t crypto_b64_encode(const unsigned char *in, size_t n, int url, char *out);
 /* nbytes random bytes as hex into out, which holds 2 * nbytes + 1. 0/-1. */
 int crypto_random_hex(size_t nbytes, char *out, size_t outlen);
 

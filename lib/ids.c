@@ -17,28 +17,6 @@ static const char b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-/* Base64url without padding of n bytes into out (4n/3 rounded up + 1). */
-static size_t
-ids_b64url(const unsigned char *in, size_t n, char *out)
-{
-	unsigned int acc = 0;
-	int bits = 0;
-	size_t i, o = 0;
-
-	for (i = 0; i < n; i++) {
-		acc = (acc << 8) | in[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[o++] = b64url[(acc >> bits) & 63];
-		}
-	}
-	if (bits > 0)
-		out[o++] = b64url[(acc << (6 - bits)) & 63];
-	out[o] = '\0';
-	return o;
-}
-
 static int
 ids_b64url_valid(const char *s, size_t len)
 {
@@ -59,7 +37,8 @@ ids_public(char out[IDS_PUBLIC_LEN + 1])
 
 	if (crypto_random(r, sizeof(r)) != 0)
 		return -1;
-	return ids_b64url(r, sizeof(r), out) == IDS_PUBLIC_LEN ? 0 : -1;
+	return crypto_b64_encode(r, sizeof(r), 1, out) == IDS_PUBLIC_LEN ? 0
+									 : -1;
 }
 
 int
@@ -76,7 +55,7 @@ ids_token(char out[IDS_TOKEN_LEN + 1])
 
 	if (crypto_random(r, sizeof(r)) != 0)
 		return -1;
-	rc = ids_b64url(r, sizeof(r), out) == IDS_TOKEN_LEN ? 0 : -1;
+	rc = crypto_b64_encode(r, sizeof(r), 1, out) == IDS_TOKEN_LEN ? 0 : -1;
 	OPENSSL_cleanse(r, sizeof(r));
 	return rc;
 }

@@ -19,7 +19,6 @@
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/err.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
@@ -50,22 +49,6 @@ struct passhash_slots {
 
 static const char passhash_b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Logs what failed with OpenSSL's reason, once, as the caller. */
-static void
-passhash_log_ossl(const char *func, const char *what)
-{
-	char msg[256];
-	unsigned long e = ERR_get_error();
-
-	if (e == 0) {
-		log_msg(LL_ERROR, func, "%s failed", what);
-		return;
-	}
-	ERR_error_string_n(e, msg, sizeof(msg));
-	ERR_clear_error();
-	log_msg(LL_ERROR, func, "%s: %s", what, msg);
-}
 
 /* 128*n*r*p with every multiplication checked; UINT64_MAX on overflow. */
 static uint64_t
@@ -120,15 +103,15 @@ passhash_scrypt_raw(const char *pw, size_t pwlen, const unsigned char *salt,
 	*q = OSSL_PARAM_construct_end();
 
 	if ((kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL)) == NULL) {
-		passhash_log_ossl(__func__, "EVP_KDF_fetch SCRYPT");
+		crypto_log_ossl(__func__, "EVP_KDF_fetch SCRYPT");
 		return -1;
 	}
 	if ((ctx = EVP_KDF_CTX_new(kdf)) == NULL) {
-		passhash_log_ossl(__func__, "EVP_KDF_CTX_new");
+		crypto_log_ossl(__func__, "EVP_KDF_CTX_new");
 		goto out;
 	}
 	if (EVP_KDF_derive(ctx, out, outlen, params) != 1) {
-		passhash_log_ossl(__func__, "EVP_KDF_derive");
+		crypto_log_ossl(__func__, "EVP_KDF_derive");
 		OPENSSL_cleanse(out, outlen);
 		goto out;
 	}
@@ -160,28 +143,6 @@ passhash_params_valid(const struct passhash_params *pp)
 	if (pp->r < 1 || pp->r > 32 || pp->p < 1 || pp->p > 16)
 		return 0;
 	return passhash_memory(pp) <= PASSHASH_MEM_MAX;
-}
-
-/* Standard base64 of n bytes without padding into out, NUL-terminated;
- * out holds at least (4n + 2) / 3 + 1 bytes. */
-static void
-passhash_b64_encode(const unsigned char *in, size_t n, char *out)
-{
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t i, o = 0;
-
-	for (i = 0; i < n; i++) {
-		acc = (acc << 8) | in[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[o++] = passhash_b64[(acc >> bits) & 63];
-		}
-	}
-	if (bits > 0)
-		out[o++] = passhash_b64[(acc << (6 - bits)) & 63];
-	out[o] = '\0';
 }
 
 /* Decodes exactly outlen bytes from the inlen characters at in. Refuses a
@@ -305,8 +266,8 @@ passhash_make(const struct passhash_params *pp, const char *pw, size_t pwlen,
 		(uint64_t)1 << pp->log2_n, (uint64_t)pp->r, (uint64_t)pp->p,
 		key, sizeof(key)) != 0)
 		return -1;
-	passhash_b64_encode(salt, sizeof(salt), salt64);
-	passhash_b64_encode(key, sizeof(key), key64);
+	(void)crypto_b64_encode(salt, sizeof(salt), 0, salt64);
+	(void)crypto_b64_encode(key, sizeof(key), 0, key64);
 	n = snprintf(out, outlen, PASSHASH_PREFIX "ln=%d,r=%d,p=%d$%s$%s",
 	    pp->log2_n, pp->r, pp->p, salt64, key64);
 	if (n < 0 || (size_t)n >= outlen) {

@@ -11,10 +11,10 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <qrencode.h>
 
+#include "crypto.h"
 #include "log.h"
 #include "util.h"
 
@@ -119,8 +119,6 @@ totp_hmac(const unsigned char *key, size_t keylen, uint64_t counter,
 {
 	unsigned char msg[8];
 	size_t len = 0;
-	char reason[256];
-	unsigned long e;
 	int i;
 
 	for (i = 7; i >= 0; i--, counter >>= 8)
@@ -128,13 +126,7 @@ totp_hmac(const unsigned char *key, size_t keylen, uint64_t counter,
 	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA1", NULL, key, keylen, msg,
 		sizeof(msg), mac, TOTP_SHA1_LEN, &len) == NULL ||
 	    len != TOTP_SHA1_LEN) {
-		if ((e = ERR_get_error()) == 0) {
-			log_error("EVP_Q_mac HMAC-SHA1 failed");
-			return -1;
-		}
-		ERR_error_string_n(e, reason, sizeof(reason));
-		ERR_clear_error();
-		log_error("EVP_Q_mac HMAC-SHA1: %s", reason);
+		crypto_log_ossl(__func__, "EVP_Q_mac HMAC-SHA1");
 		return -1;
 	}
 	return 0;
