@@ -234,6 +234,26 @@ auth_csrf_ok(struct request *r, const struct auth *a)
 	return rc;
 }
 
+int
+auth_csrf_token_ok(const struct request *r, const char *token)
+{
+	const struct auth *a = r->auth;
+
+	if (a == NULL || !a->has_session || token == NULL)
+		return 0;
+	return session_csrf_ok(&a->s, token);
+}
+
+enum request_outcome
+auth_csrf_refuse(struct app *app, struct request *r)
+{
+	/* Nothing changes; the page says the form expired, which is what an
+	 * honest user has hit. */
+	(void)auth_deny(app, r, "csrf", 0);
+	return auth_render(
+	    app, r, "csrf", auth_page_ctx(app, r, "form.csrf_title"), 403);
+}
+
 /* GETs are sent to the pending step; anything else is refused. */
 static enum request_outcome
 auth_redirect_or(struct request *r, const char *to, int *answered)
@@ -310,17 +330,13 @@ auth_gate(
 		return RQ_OK;
 	if ((o = auth_load(app, r, a)) != RQ_OK)
 		return o;
-	if (r->method == HTTP_POST) {
+	if (r->method == HTTP_POST && !(need & ROUTE_MULTIPART)) {
 		o = request_read_body(r, AUTH_FORM_MAX);
 		if (o != RQ_OK)
 			return o;
 		if (!auth_csrf_ok(r, a)) {
-			/* Nothing changes; the page says the form expired,
-			 * which is what an honest user has hit. */
-			(void)auth_deny(app, r, "csrf", 0);
 			*answered = 1;
-			return auth_render(app, r, "csrf",
-			    auth_page_ctx(app, r, "form.csrf_title"), 403);
+			return auth_csrf_refuse(app, r);
 		}
 	}
 	if (!(need & ROUTE_USER))
@@ -561,7 +577,18 @@ auth_nav_for(struct app *app, struct request *r, struct tval *nav)
 	enum role role = r->auth->u.role;
 
 	auth_nav(app, r, nav, "/", "nav.home");
+	if (role == ROLE_STUDENT)
+		auth_nav(app, r, nav, "/me/records", "nav.my_records");
+	if (role == ROLE_TEACHER)
+		auth_nav(app, r, nav, "/teacher/courses", "nav.my_courses");
 	if (role == ROLE_SCHOOL_ADMIN) {
+		auth_nav(app, r, nav, "/admin/students", "nav.students");
+		auth_nav(app, r, nav, "/admin/teachers", "nav.teachers");
+		auth_nav(app, r, nav, "/admin/courses", "nav.courses");
+		auth_nav(app, r, nav, "/admin/classes", "nav.classes");
+		auth_nav(app, r, nav, "/admin/terms", "nav.terms");
+		auth_nav(app, r, nav, "/admin/import", "nav.import");
+		auth_nav(app, r, nav, "/admin/accounts", "nav.accounts");
 		auth_nav(app, r, nav, "/admin/egress", "nav.egress");
 		auth_nav(app, r, nav, "/admin/security", "nav.security");
 	}

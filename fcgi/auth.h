@@ -76,6 +76,11 @@ struct auth {
 #define ROUTE_SESSION 0x2 /* loads the session; POSTs need its CSRF token */
 #define ROUTE_USER 0x4 /* signed in, every step done (implies SESSION) */
 #define ROUTE_STEP 0x8 /* also reachable while a step is pending */
+/* A multipart/form-data POST (a file upload): the gate checks everything
+ * but leaves the body unread, and the handler must check the CSRF token —
+ * the form's first part, named "csrf" — with auth_csrf_token_ok before it
+ * acts on anything, answering auth_csrf_refuse when it does not match. */
+#define ROUTE_MULTIPART 0x10
 /* Only these roles (none given: every signed-in role). */
 #define ROUTE_ROLE(role) (0x100u << (role))
 #define ROUTE_ADMINS                                                           \
@@ -89,6 +94,13 @@ struct auth {
  */
 enum request_outcome auth_gate(
     struct app *app, struct request *r, const struct route *rt, int *answered);
+/* 1 when token is the CSRF token of the request's session (see
+ * ROUTE_MULTIPART); 0 otherwise, also without a session. */
+int auth_csrf_token_ok(const struct request *r, const char *token);
+/* The answer to a POST whose CSRF token does not match: access.denied
+ * audited with reason "csrf", the 403 page saying the form expired. */
+enum request_outcome auth_csrf_refuse(struct app *app, struct request *r);
+
 /* Forgets the request's auth state (wiping the CSRF token). */
 void auth_end(struct request *r);
 

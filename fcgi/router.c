@@ -18,6 +18,10 @@
 #define ADMINS ROUTE_ADMINS
 #define SCHOOL_ADMIN ROUTE_ROLE(ROLE_SCHOOL_ADMIN)
 #define AUDITOR ROUTE_ROLE(ROLE_AUDITOR)
+#define TEACHER ROUTE_ROLE(ROLE_TEACHER)
+#define STUDENT ROUTE_ROLE(ROLE_STUDENT)
+#define MULTIPART ROUTE_MULTIPART
+#define SA (U | SCHOOL_ADMIN)
 #define MFA_ROLES                                                              \
 	(ROUTE_ROLE(ROLE_SCHOOL_ADMIN) | ROUTE_ROLE(ROLE_CENTRAL_STAFF) |      \
 	    ROUTE_ROLE(ROLE_AUDITOR))
@@ -60,6 +64,78 @@ static const struct route router_table[] = {
 	"admin_egress_delete", U | SCHOOL_ADMIN},
 
     {HTTP_GET, "/audit", audit_get, "audit", U | AUDITOR},
+
+    /* records.c: terms, classes, students, teachers, courses, enrolments */
+    {HTTP_GET, "/admin/terms", terms_get, "admin_terms", SA},
+    {HTTP_POST, "/admin/terms", terms_post, "admin_terms", SA},
+    {HTTP_GET, "/admin/terms/:id", term_get, "admin_term", SA},
+    {HTTP_POST, "/admin/terms/:id", term_post, "admin_term", SA},
+    {HTTP_GET, "/admin/classes", classes_get, "admin_classes", SA},
+    {HTTP_POST, "/admin/classes", classes_post, "admin_classes", SA},
+    {HTTP_GET, "/admin/classes/:id", class_get, "admin_class", SA},
+    {HTTP_POST, "/admin/classes/:id", class_post, "admin_class", SA},
+    {HTTP_GET, "/admin/students", students_get, "admin_students", SA},
+    {HTTP_POST, "/admin/students", students_post, "admin_students", SA},
+    {HTTP_GET, "/admin/students/new", student_new_get, "admin_student_new",
+	SA},
+    {HTTP_GET, "/admin/students/:id", student_get, "admin_student", SA},
+    {HTTP_POST, "/admin/students/:id", student_post, "admin_student", SA},
+    {HTTP_POST, "/admin/students/:id/status", student_status_post,
+	"admin_student_status", SA},
+    {HTTP_POST, "/admin/students/:id/identity", student_identity_post,
+	"admin_student_identity", SA},
+    {HTTP_GET, "/admin/teachers", teachers_get, "admin_teachers", SA},
+    {HTTP_POST, "/admin/teachers", teachers_post, "admin_teachers", SA},
+    {HTTP_GET, "/admin/teachers/new", teacher_new_get, "admin_teacher_new",
+	SA},
+    {HTTP_GET, "/admin/teachers/:id", teacher_get, "admin_teacher", SA},
+    {HTTP_POST, "/admin/teachers/:id", teacher_post, "admin_teacher", SA},
+    {HTTP_GET, "/admin/courses", courses_get, "admin_courses", SA},
+    {HTTP_POST, "/admin/courses", courses_post, "admin_courses", SA},
+    {HTTP_GET, "/admin/courses/new", course_new_get, "admin_course_new", SA},
+    {HTTP_GET, "/admin/courses/:id", course_get, "admin_course", SA},
+    {HTTP_POST, "/admin/courses/:id", course_post, "admin_course", SA},
+    {HTTP_POST, "/admin/courses/:id/enrol", course_enrol_post,
+	"admin_course_enrol", SA},
+    {HTTP_POST, "/admin/courses/:id/unenrol", course_unenrol_post,
+	"admin_course_unenrol", SA},
+
+    /* imports.c: CSV import from the page; letters.c: activation letters */
+    {HTTP_GET, "/admin/import", import_get, "admin_import", SA},
+    {HTTP_POST, "/admin/import", import_post, "admin_import",
+	SA | MULTIPART},
+    {HTTP_GET, "/admin/imports/:id", import_report_get, "admin_import_report",
+	SA},
+    {HTTP_GET, "/admin/imports/:id/report.csv", import_report_csv_get,
+	"admin_import_report_csv", SA},
+    {HTTP_POST, "/admin/imports/:id/apply", import_apply_post,
+	"admin_import_apply", SA},
+    {HTTP_GET, "/admin/letters", letters_list_get, "admin_letters", SA},
+    {HTTP_GET, "/admin/letters/:id", letters_get, "admin_letter_batch", SA},
+    {HTTP_GET, "/admin/letters/:id/letters.csv", letters_csv_get,
+	"admin_letter_batch_csv", SA},
+    {HTTP_POST, "/admin/letters/:id/destroy", letters_destroy_post,
+	"admin_letter_batch_destroy", SA},
+    {HTTP_POST, "/admin/accounts/:id/reissue", account_reissue_post,
+	"admin_account_reissue", SA},
+
+    /* review.c: the periodic account review */
+    {HTTP_GET, "/admin/accounts", accounts_get, "admin_accounts", SA},
+    {HTTP_GET, "/admin/accounts.csv", accounts_csv_get, "admin_accounts_csv",
+	SA},
+    {HTTP_POST, "/admin/accounts/review", accounts_review_post,
+	"admin_accounts_review", SA},
+    {HTTP_POST, "/admin/accounts/:id/disable", account_disable_post,
+	"admin_account_disable", SA},
+    {HTTP_POST, "/admin/accounts/:id/enable", account_enable_post,
+	"admin_account_enable", SA},
+
+    /* myrecords.c: what teachers and students may see of the records */
+    {HTTP_GET, "/teacher/courses", teacher_courses_get, "teacher_courses",
+	U | TEACHER},
+    {HTTP_GET, "/teacher/courses/:id", teacher_course_get, "teacher_course",
+	U | TEACHER},
+    {HTTP_GET, "/me/records", my_records_get, "my_records", U | STUDENT},
 };
 
 size_t

@@ -77,4 +77,31 @@ enum request_outcome egress_delete_post(struct app *app, struct request *r);
 /* auditlog.c */
 enum request_outcome audit_get(struct app *app, struct request *r);
 
+/* records.c: a school admin's terms, classes, students, teachers, courses
+ * and enrolments */
+#define RECORDS_HANDLERS(X)                                                    \
+	X(terms_get) X(terms_post) X(term_get) X(term_post) X(classes_get)     \
+	X(classes_post) X(class_get) X(class_post) X(students_get)            \
+	X(students_post) X(student_new_get) X(student_get) X(student_post)    \
+	X(student_status_post) X(student_identity_post) X(teachers_get)       \
+	X(teachers_post) X(teacher_new_get) X(teacher_get) X(teacher_post)    \
+	X(courses_get) X(courses_post) X(course_new_get) X(course_get)        \
+	X(course_post) X(course_enrol_post) X(course_unenrol_post)
+/* imports.c and letters.c: CSV import from the page, activation letters */
+#define IMPORTS_HANDLERS(X)                                                    \
+	X(import_get) X(import_post) X(import_report_get)                      \
+	X(import_report_csv_get) X(import_apply_post) X(letters_list_get)      \
+	X(letters_get) X(letters_csv_get) X(letters_destroy_post)             \
+	X(account_reissue_post)
+/* review.c: the account review; myrecords.c: teachers' and students' views */
+#define REVIEW_HANDLERS(X)                                                     \
+	X(accounts_get) X(accounts_csv_get) X(accounts_review_post)            \
+	X(account_disable_post) X(account_enable_post)                         \
+	X(teacher_courses_get) X(teacher_course_get) X(my_records_get)
+#define ROUTER_DECLARE(h)                                                      \
+	enum request_outcome h(struct app *app, struct request *r);
+RECORDS_HANDLERS(ROUTER_DECLARE)
+IMPORTS_HANDLERS(ROUTER_DECLARE)
+REVIEW_HANDLERS(ROUTER_DECLARE)
+
 #endif

@@ -195,6 +195,19 @@ static const struct conf_key conf_keys[] = {
 	K_INT("worker.drain_timeout", worker_drain_timeout, 1, 86400, "300"),
 	K_PATH("worker.pid_file", worker_pid_file, 0, NULL),
 
+	K_STR("site.url", site_url, 0, "", 0, 200, LOWER UPPER DIGIT ":/.-_",
+	    "an https:// address of at most 200 characters of "
+	    "[A-Za-z0-9:/._-]"),
+
+	K_INT("import.max_bytes", import_max_bytes, 1024, 67108864,
+	    "8388608"),
+	K_INT("import.max_rows", import_max_rows, 10, 200000, "100000"),
+	K_INT("import.keep_hours", import_keep_hours, 1, 168, "24"),
+	K_INT("letters.keep_hours", letters_keep_hours, 1, 168, "24"),
+	K_INT("accounts.grace_days", accounts_grace_days, 0, 3650, "30"),
+	K_INT("accounts.sweep_interval", accounts_sweep_interval, 5, 86400,
+	    "3600"),
+
 	K_BOOL("demo", demo, "false"),
 };
 
@@ -1028,6 +1041,12 @@ conf_cross_check(struct conf_ctx *x)
 		    "worker.children (%d) must not be "
 		    "more than worker.max_children (%d)",
 		    c->worker_children, c->worker_max_children);
+	if (c->site_url[0] != '\0' &&
+	    (strncmp(c->site_url, "https://", 8) != 0 ||
+		c->site_url[8] == '\0' || c->site_url[8] == '/'))
+		return conf_fail(x, conf_key_loc(x, "site.url"),
+		    "site.url must be an https:// address with a host, "
+		    "e.g. https://licheng.example.edu.tw");
 	return 0;
 }
 

@@ -114,6 +114,19 @@ struct conf {
 	char *secret_data_key; /* 64 hex: AES-256-GCM of personal data, TOTP */
 	char *secret_lookup_key; /* 64 hex: HMAC-SHA256 for look-ups */
 
+	/* school records */
+	char *site_url; /* the sign-in address printed on activation letters,
+			 * "https://host[:port]"; "" = the request's own */
+	int import_max_bytes; /* largest CSV import file */
+	int import_max_rows; /* data rows in one import file */
+	int import_keep_hours; /* an uploaded import file (sealed) is kept
+				* this long for its apply, then wiped */
+	int letters_keep_hours; /* activation letters (sealed codes) can be
+				 * printed this long after issuance */
+	int accounts_grace_days; /* a graduated or departed student's account
+				  * is disabled this long after the change */
+	int accounts_sweep_interval; /* seconds between the worker's sweeps */
+
 	/* demo: true only in the demo stack (deploy/dev): demo accounts and
 	 * the scan mode "none" are allowed nowhere else. Default false. */
 	int demo;

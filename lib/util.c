@@ -407,3 +407,20 @@ hex_value(char c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+int
+roc_school_year(int year, int month)
+{
+	return (month >= 8 ? year : year - 1) - 1911;
+}
+
+int
+roc_school_year_now(void)
+{
+	time_t t = time(NULL) + 8 * 3600;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		return 0;
+	return roc_school_year(tm.tm_year + 1900, tm.tm_mon + 1);
+}

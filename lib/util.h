@@ -73,4 +73,10 @@ void hex_encode(const unsigned char *in, size_t n, char *out);
 /* The value of one hexadecimal digit (either case), or -1. */
 int hex_value(char c);
 
+/* The ROC school year (學年度) a Western year and month fall in: the year
+ * starts on 1 August, so 2025-08 .. 2026-07 is 114. */
+int roc_school_year(int year, int month);
+/* The school year of today (UTC+8, Taiwan's time). */
+int roc_school_year_now(void);
+
 #endif
