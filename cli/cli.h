@@ -30,6 +30,19 @@ int cmd_store_check(const struct conf *c, int argc, char **argv);
 int cmd_audit_verify(const struct conf *c, int argc, char **argv);
 int cmd_audit_tail(const struct conf *c, int argc, char **argv);
 
+/* cli/cmd_import.c: `licheng import KIND --school CODE FILE [--dry-run]
+ * [--encoding utf-8|big5] [--report FILE]`: 0 checked clean or applied, 1
+ * bad rows (each printed with its row, column and reason; nothing
+ * changed) or refused, 2 usage or a database error. */
+int cmd_import(const struct conf *c, int argc, char **argv);
+
+/* cli/cmd_review.c: the periodic account review of a school, and the
+ * sweep that disables the accounts of graduated and departed students
+ * after accounts.grace_days (what licheng-worker runs every
+ * accounts.sweep_interval). */
+int cmd_accounts_review(const struct conf *c, int argc, char **argv);
+int cmd_accounts_sweep(const struct conf *c, int argc, char **argv);
+
 /* Identifiers and secrets that the runner must put into SQL text: account
  * names and database names ([A-Za-z0-9_], 1..64), grant hosts
  * ([A-Za-z0-9_.%:-], 1..255) and passwords (printable ASCII without quote,

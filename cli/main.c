@@ -38,6 +38,13 @@ static const struct cli_cmd main_cmds[] = {
 	"            check the audit log's hash chain"},
     {"audit tail", cmd_audit_tail,
 	"[--limit N]   the last N audit rows as JSON lines"},
+    {"import", cmd_import,
+	"students|teachers|courses|enrolments --school CODE FILE [--dry-run] "
+	"[--encoding utf-8|big5]  import a school's CSV file"},
+    {"accounts review", cmd_accounts_review,
+	"--school CODE [--csv]  list accounts for the periodic review"},
+    {"accounts sweep", cmd_accounts_sweep,
+	"          disable accounts past their grace period now"},
     {"help", main_help, "                    this text"},
 };
 
