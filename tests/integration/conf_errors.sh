@@ -31,6 +31,17 @@ out=$("$LICHENG_BIN/licheng" -n -c "$tmp/syntax.yaml" 2>&1); rc=$?
 check_eq "a syntax error stops licheng -n" 1 "$rc"
 check_match "a syntax error is reported as file:line:column" "^$tmp/syntax.yaml:[0-9]+:[0-9]+: " "$out"
 
+# A value check across the file: the letters' sign-in address must be https.
+{ cat "$LICHENG_CONF"; printf 'site:\n  url: "http://licheng.example.edu.tw"\n'; } >"$tmp/site.yaml"
+line=$(grep -n 'url: "http:' "$tmp/site.yaml" | head -n 1 | cut -d: -f1)
+out=$("$LICHENG_BIN/licheng-fcgi" -n -c "$tmp/site.yaml" 2>&1); rc=$?
+check_eq "a plain-http site.url stops licheng-fcgi -n" 1 "$rc"
+check_match "site.url's refusal names its line and an example" "^$tmp/site.yaml:$line:[0-9]+: site.url must be an https:// address" "$out"
+{ cat "$LICHENG_CONF"; printf 'import:\n  max_rows: 5\n'; } >"$tmp/rows.yaml"
+out=$("$LICHENG_BIN/licheng" -n -c "$tmp/rows.yaml" 2>&1); rc=$?
+check_eq "import.max_rows below its bound stops licheng -n" 1 "$rc"
+check_match "the bound is named" "import.max_rows|10" "$out"
+
 # The secrets file must not be readable by others.
 secrets=$(conf_get secrets_file "$LICHENG_CONF")
 cp "$secrets" "$tmp/secrets.yaml"

@@ -81,6 +81,14 @@ check "worker cannot SELECT audit_log" denied worker "SELECT COUNT(*) FROM audit
 check "worker can INSERT into audit_log" sql_as worker "$(tx "$audit_row")"
 check "worker can delete jobs" sql_as worker "$(tx "DELETE FROM jobs WHERE type = 'grants'")"
 check "worker cannot CREATE USER" denied worker "CREATE USER 'grants_probe'@'localhost'"
+# School records: the worker's sweep may disable accounts, nothing more.
+check "worker can UPDATE users.status" sql_as worker "$(tx "UPDATE users SET status = status WHERE id = 0")"
+check "worker cannot UPDATE users.password_hash" denied worker "$(tx "UPDATE users SET password_hash = NULL WHERE id = 0")"
+check "worker cannot UPDATE students" denied worker "$(tx "UPDATE students SET name = name WHERE id = 0")"
+check "worker cannot DELETE students" denied worker "$(tx "DELETE FROM students WHERE id = 0")"
+check "app cannot DELETE students" denied app "$(tx "DELETE FROM students WHERE id = 0")"
+check "app cannot DELETE imports" denied app "$(tx "DELETE FROM imports WHERE id = 0")"
+check "app cannot UPDATE account_reviews" denied app "$(tx "UPDATE account_reviews SET note = '' WHERE id = 0")"
 
 # central
 check "central can use its own database" central_sql "SELECT 1"
