@@ -17,6 +17,7 @@
 struct app;
 struct buf;
 struct db;
+struct db_param;
 struct db_res;
 struct form;
 struct form_field;
@@ -32,6 +33,29 @@ struct tval;
 /* Appends the audit row of a change by the signed-in admin inside the
  * caller's transaction (outcome success). 0/-1. */
 int rec_audit_tx(struct db *db, const struct request *r, const char *event,
+    const char *target, const char *detail);
+/* One statement of a change: its SQL and parameters, and the unique keys
+ * ('|'-separated, or NULL) whose duplicate is the user's error. */
+struct rec_stmt {
+	const char *sql;
+	const struct db_param *p;
+	size_t n;
+	const char *dup_keys;
+};
+
+/* Runs the statements in order and then the audit row of the change
+ * (event, target, detail) inside the caller's transaction. 0; k when a
+ * statement failed on the k-th key of its dup_keys (1-based); -1 on any
+ * other error. The caller rolls back unless it got 0. */
+int rec_change_tx(struct db *db, const struct request *r,
+    const struct rec_stmt *st, size_t n, const char *event,
+    const char *target, const char *detail);
+/* Ends the caller's transaction by rc: commits when it is 0 (-1 when that
+ * fails), rolls back otherwise. Returns the outcome. */
+int rec_end_tx(struct db *db, int rc);
+/* The same in its own transaction: committed, or rolled back whole. */
+int rec_change(struct app *app, const struct request *r,
+    const struct rec_stmt *st, size_t n, const char *event,
     const char *target, const char *detail);
 /* The same in its own transaction, for views (personal_data.view). The
  * page must not be shown when it fails. 0/-1. */
@@ -51,6 +75,10 @@ void rec_form_ctx(struct app *app, struct request *r, struct tval *ctx,
  * message records.error.<key>, and the alert records.invalid is set. */
 void rec_error(struct app *app, struct request *r, struct tval *ctx,
     const char *field, const char *key);
+/* The search form of a list: its path (list_href, also the "clear"
+ * link) and the hint of its search field (message hint_key). */
+void rec_search_ctx(struct app *app, struct request *r, struct tval *ctx,
+    const char *list_href, const char *hint_key);
 /* Sets the notice records.<section>.done.<word> when the query's "done" is
  * one of words ('|'-separated). */
 void rec_notice(struct app *app, struct request *r, struct tval *ctx,
@@ -70,6 +98,49 @@ void rec_done_query(struct app *app, struct request *r, struct tval *ctx,
  */
 struct db_res *rec_find(struct app *app, struct request *r, const char *sql,
     const char *id, enum request_outcome *o);
+
+/*
+ * A POST on one row of the school (/admin/<kind>/:id[/...]): the row is
+ * looked up first (another school's or a missing one is 404 before the
+ * form is even read), then the form is parsed into a page context, then
+ * act checks and changes. act returns 0 when done (done may name another
+ * notice), 1 when refused (its messages in ctx), 2 when something the form
+ * names is not the school's (404), -1 on an error; it runs when the form
+ * did not parse too (invalid set), to add the messages of its own checks.
+ * A refusal renders the row's page again with page (422); success
+ * redirects to <base><public id>?done=<done><anchor>.
+ */
+struct rec_item {
+	const char *find_sql; /* as rec_find's */
+	size_t pub_col; /* the public id's column in that row */
+	const char *title_key;
+	const struct form_field *fields;
+	size_t nfields;
+	int (*act)(struct app *app, struct request *r, struct tval *ctx,
+	    const struct form *f, const struct db_res *row, int invalid,
+	    const char **done);
+	/* Renders the row's page with ctx and status; f is the form just
+	 * posted, NULL on a GET. Frees ctx and row. */
+	enum request_outcome (*page)(struct app *app, struct request *r,
+	    struct tval *ctx, struct db_res *row, const struct form *f,
+	    int status);
+	const char *base; /* "/admin/terms/" */
+	const char *done; /* "updated" */
+	const char *anchor; /* "" or "#roster" */
+};
+enum request_outcome rec_item_post(
+    struct app *app, struct request *r, const struct rec_item *it);
+
+/* One page of a list: "SELECT COUNT(*) <from>" into *total, then
+ * "SELECT <cols> <from> ORDER BY <order> LIMIT ? OFFSET ?" for page. p
+ * holds np parameters of from and room for two more. NULL on error. */
+struct db_res *rec_page_query(struct app *app, const char *cols,
+    const char *from, const char *order, struct db_param *p, size_t np,
+    long page, long long *total);
+/* The rows of res as a list of objects, column i under keys[i] (NULL:
+ * left out); n keys. */
+struct tval *rec_rows(const struct db_res *res, const char *const *keys,
+    size_t n);
 
 /* Options of a select: {value, label, selected} from columns 0 and 1 of
  * res, selected where the value is one of selected[0..nsel). */

@@ -59,11 +59,11 @@ static enum request_outcome
 classes_page(
     struct app *app, struct request *r, struct tval *ctx, long year, int status)
 {
+	static const char *const keys[] = {
+	    "id", "code", "class_name", "grade", "homeroom", "students"};
 	struct db_param p[2] = {
 	    DB_INT((long long)r->auth->u.school_id), DB_INT(year)};
 	struct db_res *res;
-	struct tval *rows, *row;
-	size_t i;
 
 	res = db_query(app_db(app), classes_list_sql, p, 2);
 	if (res == NULL || classes_years(app, r, ctx, year) != 0) {
@@ -71,20 +71,9 @@ classes_page(
 		tval_free(ctx);
 		return RQ_UNAVAILABLE;
 	}
-	rows = tval_list();
-	for (i = 0; i < db_res_rows(res); i++) {
-		row = tval_obj();
-		(void)tval_set_str(row, "id", db_res_get(res, i, 0));
-		(void)tval_set_str(row, "code", db_res_get(res, i, 1));
-		(void)tval_set_str(row, "class_name", db_res_get(res, i, 2));
-		(void)tval_set_str(row, "grade", db_res_get(res, i, 3));
-		(void)tval_set_str(row, "homeroom", db_res_get(res, i, 4));
-		(void)tval_set_str(row, "students", db_res_get(res, i, 5));
-		(void)tval_push(rows, row);
-	}
+	(void)tval_set(ctx, "rows", rec_rows(res, keys, ARRAY_SIZE(keys)));
 	(void)tval_set_int(ctx, "count", (long long)db_res_rows(res));
 	db_res_free(res);
-	(void)tval_set(ctx, "rows", rows);
 	(void)tval_set_int(ctx, "year", year);
 	return auth_render(app, r, "records_classes", ctx, status);
 }
@@ -154,11 +143,14 @@ class_detail(struct buf *d, const char *name, long long grade,
 static int
 class_insert(struct app *app, struct request *r, const struct form *f)
 {
-	struct db *db = app_db(app);
 	char pub[IDS_PUBLIC_LEN + 1], target[48];
 	struct db_param p[6];
+	struct rec_stmt st = {"INSERT INTO classes (public_id, school_id, "
+			      "year, code, name, grade) VALUES (?, ?, ?, ?, "
+			      "?, ?)",
+	    p, 6, "classes_school_code"};
 	struct buf d;
-	int rc = -1;
+	int rc;
 
 	if (ids_public(pub) != 0)
 		return -1;
@@ -172,23 +164,7 @@ class_insert(struct app *app, struct request *r, const struct form *f)
 	    form_int(f, CF_YEAR), form_str(f, CF_CODE));
 	class_detail(&d, form_str(f, CF_NAME), form_int(f, CF_GRADE), NULL,
 	    NULL);
-	if (db_begin(db) != 0)
-		goto out;
-	if (db_exec(db,
-		"INSERT INTO classes (public_id, school_id, year, code, name, "
-		"grade) VALUES (?, ?, ?, ?, ?, ?)",
-		p, 6, NULL, NULL) != 0) {
-		rc = rec_dup_key(db, "classes_school_code") ? 1 : -1;
-		(void)db_rollback(db);
-		goto out;
-	}
-	if (rec_audit_tx(db, r, "record.create", target, d.data) != 0 ||
-	    db_commit(db) != 0) {
-		(void)db_rollback(db);
-		goto out;
-	}
-	rc = 0;
-out:
+	rc = rec_change(app, r, &st, 1, "record.create", target, d.data);
 	buf_free(&d);
 	return rc;
 }
@@ -246,13 +222,23 @@ static const char class_find_sql[] =
 enum { CR_ID, CR_PUB, CR_YEAR, CR_CODE, CR_NAME, CR_GRADE, CR_HR_PUB,
     CR_HR_LOGIN, CR_STUDENTS, CR_HR_ID };
 
-/* Renders a class's page with the homeroom choice homeroom; frees ctx
- * and res. */
+enum { CE_CODE, CE_NAME, CE_GRADE, CE_HOMEROOM, CE_CSRF, CE__MAX };
+static const struct form_field class_edit_fields[CE__MAX] = {
+    [CE_CODE] = {"code", FORM_PATTERN, FORM_REQUIRED, 1, 16, REC_CODE},
+    [CE_NAME] = {"class_name", FORM_TEXT, FORM_REQUIRED, 1, 50, NULL},
+    [CE_GRADE] = {"grade", FORM_INT, FORM_REQUIRED, 1, 12, NULL},
+    [CE_HOMEROOM] = {"homeroom", FORM_PATTERN, 0, 22, 22, REC_PUBLIC_ID},
+    [CE_CSRF] = {"csrf", FORM_PATTERN, FORM_REQUIRED, 43, 43, REC_CSRF},
+};
+
+/* Renders a class's page, the homeroom choice from f or the row; frees
+ * ctx and res. */
 static enum request_outcome
 class_page(struct app *app, struct request *r, struct tval *ctx,
-    struct db_res *res, const char *homeroom, int status)
+    struct db_res *res, const struct form *f, int status)
 {
-	const char *sel[1] = {homeroom};
+	const char *sel[1] = {f != NULL ? form_echo(f, CE_HOMEROOM)
+					: db_res_get(res, 0, CR_HR_PUB)};
 	struct tval *teachers = rec_teacher_options(app, r, sel, 1);
 	char href[96];
 
@@ -284,7 +270,6 @@ class_get(struct app *app, struct request *r)
 	struct db_res *res = rec_find(
 	    app, r, class_find_sql, request_capture(r, "id"), &o);
 	struct tval *ctx;
-	char hr[IDS_PUBLIC_LEN + 1];
 
 	if (res == NULL)
 		return o;
@@ -293,18 +278,8 @@ class_get(struct app *app, struct request *r)
 	(void)tval_set_str(ctx, "f_code", db_res_get(res, 0, CR_CODE));
 	(void)tval_set_str(ctx, "f_class_name", db_res_get(res, 0, CR_NAME));
 	(void)tval_set_str(ctx, "f_grade", db_res_get(res, 0, CR_GRADE));
-	(void)str_copy(hr, sizeof(hr), db_res_get(res, 0, CR_HR_PUB));
-	return class_page(app, r, ctx, res, hr, 200);
+	return class_page(app, r, ctx, res, NULL, 200);
 }
-
-enum { CE_CODE, CE_NAME, CE_GRADE, CE_HOMEROOM, CE_CSRF, CE__MAX };
-static const struct form_field class_edit_fields[CE__MAX] = {
-    [CE_CODE] = {"code", FORM_PATTERN, FORM_REQUIRED, 1, 16, REC_CODE},
-    [CE_NAME] = {"class_name", FORM_TEXT, FORM_REQUIRED, 1, 50, NULL},
-    [CE_GRADE] = {"grade", FORM_INT, FORM_REQUIRED, 1, 12, NULL},
-    [CE_HOMEROOM] = {"homeroom", FORM_PATTERN, 0, 22, 22, REC_PUBLIC_ID},
-    [CE_CSRF] = {"csrf", FORM_PATTERN, FORM_REQUIRED, 43, 43, REC_CSRF},
-};
 
 /* Checks the homeroom choice: an active teacher of the school, or the
  * class's current one. 1 with *tid (0: none) and login, 0 when refused,
@@ -330,19 +305,32 @@ class_homeroom(struct app *app, struct request *r, const struct form *f,
 	return 0;
 }
 
-/* Updates the class with its audit row. 0, 1 when the code is taken in
- * its year, -1 on an error. */
+/* The edit with its audit row: 0, 1 refused (messages in ctx), -1. */
 static int
-class_update(struct app *app, struct request *r, const struct form *f,
-    const struct db_res *res, uint64_t tid, const char *login)
+class_edit(struct app *app, struct request *r, struct tval *ctx,
+    const struct form *f, const struct db_res *res, int invalid,
+    const char **done)
 {
-	struct db *db = app_db(app);
 	const char *old_code = db_res_get(res, 0, CR_CODE);
 	struct db_param p[6];
-	char target[48];
+	struct rec_stmt st = {"UPDATE classes SET code = ?, name = ?, grade = "
+			      "?, homeroom_teacher_id = ? WHERE id = ? AND "
+			      "school_id = ?",
+	    p, 6, "classes_school_code"};
+	char target[48], login[33];
 	struct buf d;
-	int rc = -1;
+	uint64_t tid;
+	int rc;
 
+	(void)done;
+	if (invalid)
+		return 1;
+	rc = class_homeroom(app, r, f, res, &tid, login);
+	if (rc <= 0) {
+		if (rc == 0)
+			rec_error(app, r, ctx, "homeroom", "no_such_teacher");
+		return rc < 0 ? -1 : 1;
+	}
 	p[0] = DB_STR(form_str(f, CE_CODE));
 	p[1] = DB_STR(form_str(f, CE_NAME));
 	p[2] = DB_INT(form_int(f, CE_GRADE));
@@ -353,77 +341,28 @@ class_update(struct app *app, struct request *r, const struct form *f,
 	    db_res_get(res, 0, CR_YEAR), form_str(f, CE_CODE));
 	class_detail(&d, form_str(f, CE_NAME), form_int(f, CE_GRADE), login,
 	    strcasecmp(old_code, form_str(f, CE_CODE)) != 0 ? old_code : NULL);
-	if (db_begin(db) != 0)
-		goto out;
-	if (db_exec(db,
-		"UPDATE classes SET code = ?, name = ?, grade = ?, "
-		"homeroom_teacher_id = ? WHERE id = ? AND school_id = ?",
-		p, 6, NULL, NULL) != 0) {
-		rc = rec_dup_key(db, "classes_school_code") ? 1 : -1;
-		(void)db_rollback(db);
-		goto out;
-	}
-	if (rec_audit_tx(db, r, "record.update", target, d.data) != 0 ||
-	    db_commit(db) != 0) {
-		(void)db_rollback(db);
-		goto out;
-	}
-	rc = 0;
-out:
+	rc = rec_change(app, r, &st, 1, "record.update", target, d.data);
 	buf_free(&d);
+	if (rc == 1)
+		rec_error(app, r, ctx, "code", "class_exists");
 	return rc;
 }
+
+static const struct rec_item class_item = {
+    .find_sql = class_find_sql,
+    .pub_col = CR_PUB,
+    .title_key = "records.class.title",
+    .fields = class_edit_fields,
+    .nfields = CE__MAX,
+    .act = class_edit,
+    .page = class_page,
+    .base = "/admin/classes/",
+    .done = "updated",
+    .anchor = "",
+};
 
 enum request_outcome
 class_post(struct app *app, struct request *r)
 {
-	enum request_outcome o;
-	struct db_res *res = rec_find(
-	    app, r, class_find_sql, request_capture(r, "id"), &o);
-	struct form *f;
-	struct tval *ctx;
-	char login[33], href[80], hr[IDS_PUBLIC_LEN + 1];
-	uint64_t tid;
-	int invalid, rc;
-
-	if (res == NULL)
-		return o;
-	f = form_new(class_edit_fields, CE__MAX);
-	if (f == NULL) {
-		db_res_free(res);
-		return RQ_ERROR;
-	}
-	ctx = auth_page_ctx(app, r, "records.class.title");
-	invalid = form_parse(f, r->input.data, r->input.len) != 0;
-	rec_form_ctx(app, r, ctx, f, class_edit_fields, CE__MAX, invalid);
-	rc = invalid ? 1 : class_homeroom(app, r, f, res, &tid, login);
-	if (rc == 0) {
-		rec_error(app, r, ctx, "homeroom", "no_such_teacher");
-		invalid = 1;
-	}
-	if (rc > 0 && !invalid) {
-		rc = class_update(app, r, f, res, tid, login);
-		if (rc == 1) {
-			rec_error(app, r, ctx, "code", "class_exists");
-			invalid = 1;
-		}
-	}
-	if (rc < 0) {
-		form_free(f);
-		db_res_free(res);
-		tval_free(ctx);
-		return RQ_UNAVAILABLE;
-	}
-	if (invalid) {
-		(void)str_copy(hr, sizeof(hr), form_echo(f, CE_HOMEROOM));
-		form_free(f);
-		return class_page(app, r, ctx, res, hr, 422);
-	}
-	str_printf(href, sizeof(href), "/admin/classes/%s?done=updated",
-	    db_res_get(res, 0, CR_PUB));
-	form_free(f);
-	db_res_free(res);
-	tval_free(ctx);
-	request_redirect(r, href);
-	return RQ_OK;
+	return rec_item_post(app, r, &class_item);
 }

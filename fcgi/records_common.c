@@ -106,6 +106,14 @@ rec_error(struct app *app, struct request *r, struct tval *ctx,
 }
 
 void
+rec_search_ctx(struct app *app, struct request *r, struct tval *ctx,
+    const char *list_href, const char *hint_key)
+{
+	(void)tval_set_str(ctx, "list_href", list_href);
+	(void)tval_set_str(ctx, "q_hint", auth_msg(app, r, hint_key));
+}
+
+void
 rec_notice(struct app *app, struct request *r, struct tval *ctx,
     const char *section, const char *word, const char *words)
 {
@@ -436,4 +444,159 @@ out:
 	OPENSSL_cleanse(&iss, sizeof(iss));
 	OPENSSL_cleanse(&l, sizeof(l));
 	return rc;
+}
+
+/* The 1-based position of the key db's last error was a duplicate of in
+ * keys ('|'-separated), 0 when none. */
+static int
+rec_dup_which(struct db *db, const char *keys)
+{
+	char key[64];
+	const char *p = keys, *e;
+	size_t n;
+	int k = 1;
+
+	while (p != NULL && *p != '\0') {
+		e = strchr(p, '|');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (n < sizeof(key)) {
+			memcpy(key, p, n);
+			key[n] = '\0';
+			if (rec_dup_key(db, key))
+				return k;
+		}
+		k++;
+		p = e != NULL ? e + 1 : NULL;
+	}
+	return 0;
+}
+
+int
+rec_change_tx(struct db *db, const struct request *r,
+    const struct rec_stmt *st, size_t n, const char *event,
+    const char *target, const char *detail)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < n; i++) {
+		if (db_exec(db, st[i].sql, st[i].p, st[i].n, NULL, NULL) == 0)
+			continue;
+		k = rec_dup_which(db, st[i].dup_keys);
+		return k > 0 ? k : -1;
+	}
+	return rec_audit_tx(db, r, event, target, detail);
+}
+
+int
+rec_end_tx(struct db *db, int rc)
+{
+	if (rc == 0 && db_commit(db) != 0)
+		rc = -1;
+	if (rc != 0)
+		(void)db_rollback(db);
+	return rc;
+}
+
+int
+rec_change(struct app *app, const struct request *r,
+    const struct rec_stmt *st, size_t n, const char *event,
+    const char *target, const char *detail)
+{
+	struct db *db = app_db(app);
+	int rc;
+
+	if (db_begin(db) != 0)
+		return -1;
+	rc = rec_change_tx(db, r, st, n, event, target, detail);
+	return rec_end_tx(db, rc);
+}
+
+enum request_outcome
+rec_item_post(struct app *app, struct request *r, const struct rec_item *it)
+{
+	enum request_outcome o;
+	struct db_res *row = rec_find(
+	    app, r, it->find_sql, request_capture(r, "id"), &o);
+	const char *done = it->done;
+	struct form *f;
+	struct tval *ctx;
+	struct buf href;
+	int invalid, rc;
+
+	if (row == NULL)
+		return o;
+	f = form_new(it->fields, it->nfields);
+	if (f == NULL) {
+		db_res_free(row);
+		return RQ_ERROR;
+	}
+	ctx = auth_page_ctx(app, r, it->title_key);
+	invalid = form_parse(f, r->input.data, r->input.len) != 0;
+	rec_form_ctx(app, r, ctx, f, it->fields, it->nfields, invalid);
+	rc = it->act(app, r, ctx, f, row, invalid, &done);
+	if (rc == 0 && invalid)
+		rc = 1;
+	if (rc == 1) {
+		o = it->page(app, r, ctx, row, f, 422);
+		form_free(f);
+		return o;
+	}
+	form_free(f);
+	tval_free(ctx);
+	if (rc != 0) {
+		db_res_free(row);
+		return rc == 2 ? auth_deny(app, r, "not_found", 1)
+			       : RQ_UNAVAILABLE;
+	}
+	buf_init(&href);
+	buf_printf(&href, "%s%s?done=%s%s", it->base,
+	    db_res_get(row, 0, it->pub_col), done, it->anchor);
+	db_res_free(row);
+	request_redirect(r, href.data);
+	buf_free(&href);
+	return RQ_OK;
+}
+
+struct db_res *
+rec_page_query(struct app *app, const char *cols, const char *from,
+    const char *order, struct db_param *p, size_t np, long page,
+    long long *total)
+{
+	struct db_res *res;
+	struct buf sql;
+
+	buf_init(&sql);
+	buf_printf(&sql, "SELECT COUNT(*) %s", from);
+	res = db_query(app_db(app), sql.data, p, np);
+	if (res == NULL)
+		goto out;
+	*total = db_res_int(res, 0, 0);
+	db_res_free(res);
+	buf_reset(&sql);
+	buf_printf(&sql, "SELECT %s %s ORDER BY %s LIMIT ? OFFSET ?", cols,
+	    from, order);
+	p[np] = DB_INT(REC_PAGE_SIZE);
+	p[np + 1] = DB_INT((long long)(page - 1) * REC_PAGE_SIZE);
+	res = db_query(app_db(app), sql.data, p, np + 2);
+out:
+	buf_free(&sql);
+	return res;
+}
+
+struct tval *
+rec_rows(const struct db_res *res, const char *const *keys, size_t n)
+{
+	struct tval *list = tval_list(), *row;
+	size_t i, k;
+
+	for (i = 0; i < db_res_rows(res); i++) {
+		row = tval_obj();
+		for (k = 0; k < n && k < db_res_cols(res); k++)
+			if (keys[k] != NULL)
+				(void)tval_set_str(
+				    row, keys[k], db_res_get(res, i, k));
+		(void)tval_push(list, row);
+	}
+	return list;
 }

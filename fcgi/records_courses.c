@@ -96,20 +96,19 @@ static int
 courses_rows(struct app *app, struct request *r, struct tval *ctx,
     long long tid, const char *term_pub, const char *q, long page)
 {
+	static const char *const keys[] = {"id", "code", "course_name",
+	    "credits", "teacher_names", "enrolled"};
 	struct db_param p[6];
 	struct db_res *res;
-	struct tval *rows, *row;
-	struct buf sql, where, href;
+	struct buf from, href;
 	char like[160];
-	long long total;
-	size_t np = 0, i;
-	int rc = -1;
+	long long total = 0;
+	size_t np = 0;
 
-	buf_init(&sql);
-	buf_init(&where);
+	buf_init(&from);
 	buf_init(&href);
-	buf_puts(&where, " FROM courses c WHERE c.school_id = ? AND "
-			 "c.term_id = ?");
+	buf_puts(&from, "FROM courses c WHERE c.school_id = ? AND "
+			"c.term_id = ?");
 	p[np++] = DB_INT((long long)r->auth->u.school_id);
 	p[np++] = DB_INT(tid);
 	buf_puts(&href, "/admin/courses?");
@@ -117,53 +116,29 @@ courses_rows(struct app *app, struct request *r, struct tval *ctx,
 	if (q[0] != '\0') {
 		rec_like(q, like, sizeof(like));
 		/* code is ASCII: see students_rows. */
-		buf_puts(&where, " AND (CONVERT(c.code USING utf8mb4) LIKE ? "
-				 "ESCAPE '!' OR c.name LIKE ? ESCAPE '!')");
+		buf_puts(&from, " AND (CONVERT(c.code USING utf8mb4) LIKE ? "
+				"ESCAPE '!' OR c.name LIKE ? ESCAPE '!')");
 		p[np++] = DB_STR(like);
 		p[np++] = DB_STR(like);
 		rec_qs(&href, "q", q);
 	}
-	buf_printf(&sql, "SELECT COUNT(*)%s", where.data);
-	res = db_query(app_db(app), sql.data, p, np);
-	if (res == NULL)
-		goto out;
-	total = db_res_int(res, 0, 0);
-	db_res_free(res);
-	buf_reset(&sql);
-	buf_printf(&sql,
-	    "SELECT c.public_id, c.code, c.name, c.credits, (SELECT "
+	res = rec_page_query(app,
+	    "c.public_id, c.code, c.name, c.credits, (SELECT "
 	    "COALESCE(GROUP_CONCAT(u.name ORDER BY u.name SEPARATOR '、'), "
 	    "'') FROM course_teachers ct JOIN teachers t ON t.id = "
 	    "ct.teacher_id JOIN users u ON u.id = t.user_id WHERE "
 	    "ct.course_id = c.id), (SELECT COUNT(*) FROM enrolments e WHERE "
-	    "e.course_id = c.id AND e.school_id = c.school_id)%s ORDER BY "
-	    "c.code LIMIT ? OFFSET ?",
-	    where.data);
-	p[np++] = DB_INT(REC_PAGE_SIZE);
-	p[np++] = DB_INT((long long)(page - 1) * REC_PAGE_SIZE);
-	res = db_query(app_db(app), sql.data, p, np);
-	if (res == NULL)
-		goto out;
-	rows = tval_list();
-	for (i = 0; i < db_res_rows(res); i++) {
-		row = tval_obj();
-		(void)tval_set_str(row, "id", db_res_get(res, i, 0));
-		(void)tval_set_str(row, "code", db_res_get(res, i, 1));
-		(void)tval_set_str(row, "course_name", db_res_get(res, i, 2));
-		(void)tval_set_str(row, "credits", db_res_get(res, i, 3));
-		(void)tval_set_str(row, "teacher_names", db_res_get(res, i, 4));
-		(void)tval_set_str(row, "enrolled", db_res_get(res, i, 5));
-		(void)tval_push(rows, row);
+	    "e.course_id = c.id AND e.school_id = c.school_id)",
+	    from.data, "c.code", p, np, page, &total);
+	if (res != NULL) {
+		(void)tval_set(ctx, "rows", rec_rows(res, keys, ARRAY_SIZE(keys)));
+		db_res_free(res);
+		rec_pages(app, r, ctx, "records.courses.total", total, page,
+		    href.data);
 	}
-	db_res_free(res);
-	(void)tval_set(ctx, "rows", rows);
-	rec_pages(app, r, ctx, "records.courses.total", total, page, href.data);
-	rc = 0;
-out:
-	buf_free(&sql);
-	buf_free(&where);
+	buf_free(&from);
 	buf_free(&href);
-	return rc;
+	return res != NULL ? 0 : -1;
 }
 
 /* The term the list shows: the one asked for (a field error when it is
@@ -209,6 +184,7 @@ courses_get(struct app *app, struct request *r)
 	if (f == NULL)
 		return RQ_ERROR;
 	ctx = auth_page_ctx(app, r, "records.courses.title");
+	rec_search_ctx(app, r, ctx, "/admin/courses", "records.courses.q_hint");
 	invalid = form_parse(f, r->query, strlen(r->query)) != 0;
 	rec_form_ctx(app, r, ctx, f, courses_query_fields, CQ__MAX, invalid);
 	if (!invalid) {
@@ -357,26 +333,44 @@ course_detail(struct buf *d, const struct form *f,
 	buf_putc(d, '}');
 }
 
-/* Replaces the course's teachers inside the caller's transaction. 0/-1. */
-static int
-course_teachers_set(
-    struct db *db, long long course_id, const struct course_teachers *t)
-{
-	struct db_param p[2] = {DB_INT(course_id), DB_INT(0)};
-	size_t i;
+/*
+ * The statements of a course's change: first (the INSERT or UPDATE of the
+ * course, st[0], filled by the caller), for an edit the removal of its
+ * teachers, then one INSERT per teacher chosen — the course named by its
+ * public id, so a new one needs no insert id. The number of statements.
+ */
+struct course_change {
+	struct rec_stmt st[COURSE_TEACHERS_MAX + 2];
+	struct db_param p[6];
+	struct db_param del[2];
+	struct db_param tp[COURSE_TEACHERS_MAX][3];
+};
 
-	if (db_exec(db, "DELETE FROM course_teachers WHERE course_id = ?", p,
-		1, NULL, NULL) != 0)
-		return -1;
-	for (i = 0; i < t->n; i++) {
-		p[1] = DB_INT(t->id[i]);
-		if (db_exec(db,
-			"INSERT INTO course_teachers (course_id, teacher_id) "
-			"VALUES (?, ?)",
-			p, 2, NULL, NULL) != 0)
-			return -1;
+static size_t
+course_change_teachers(struct course_change *c, const struct request *r,
+    const char *pub, const struct course_teachers *t, int edit)
+{
+	size_t n = 1, i;
+
+	if (edit) {
+		c->del[0] = DB_STR(pub);
+		c->del[1] = DB_INT((long long)r->auth->u.school_id);
+		c->st[n++] = (struct rec_stmt){
+		    "DELETE ct FROM course_teachers ct JOIN courses c ON c.id "
+		    "= ct.course_id WHERE c.public_id = ? AND c.school_id = ?",
+		    c->del, 2, NULL};
 	}
-	return 0;
+	for (i = 0; i < t->n; i++) {
+		c->tp[i][0] = DB_INT(t->id[i]);
+		c->tp[i][1] = DB_STR(pub);
+		c->tp[i][2] = DB_INT((long long)r->auth->u.school_id);
+		c->st[n++] = (struct rec_stmt){
+		    "INSERT INTO course_teachers (course_id, teacher_id) "
+		    "SELECT id, ? FROM courses WHERE public_id = ? AND "
+		    "school_id = ?",
+		    c->tp[i], 3, NULL};
+	}
+	return n;
 }
 
 /* ------------------------------------------------- /admin/courses/new */
@@ -425,42 +419,29 @@ course_create(struct app *app, struct request *r, const struct form *f,
     long long tid, const char *label, const struct course_teachers *t,
     char pub[IDS_PUBLIC_LEN + 1])
 {
-	struct db *db = app_db(app);
-	struct db_param p[6];
-	unsigned long long cid = 0;
+	struct course_change c;
 	char target[64];
 	struct buf d;
-	int rc = -1;
+	size_t n;
+	int rc;
 
 	if (ids_public(pub) != 0)
 		return -1;
-	p[0] = DB_STR(pub);
-	p[1] = DB_INT((long long)r->auth->u.school_id);
-	p[2] = DB_INT(tid);
-	p[3] = DB_STR(form_str(f, CF_CODE));
-	p[4] = DB_STR(form_str(f, CF_NAME));
-	p[5] = DB_INT(form_int(f, CF_CREDITS));
+	c.p[0] = DB_STR(pub);
+	c.p[1] = DB_INT((long long)r->auth->u.school_id);
+	c.p[2] = DB_INT(tid);
+	c.p[3] = DB_STR(form_str(f, CF_CODE));
+	c.p[4] = DB_STR(form_str(f, CF_NAME));
+	c.p[5] = DB_INT(form_int(f, CF_CREDITS));
+	c.st[0] = (struct rec_stmt){"INSERT INTO courses (public_id, "
+				    "school_id, term_id, code, name, credits) "
+				    "VALUES (?, ?, ?, ?, ?, ?)",
+	    c.p, 6, "courses_code"};
+	n = course_change_teachers(&c, r, pub, t, 0);
 	str_printf(target, sizeof(target), "course:%s:%s", label,
 	    form_str(f, CF_CODE));
 	course_detail(&d, f, t, NULL);
-	if (db_begin(db) != 0)
-		goto out;
-	if (db_exec(db,
-		"INSERT INTO courses (public_id, school_id, term_id, code, "
-		"name, credits) VALUES (?, ?, ?, ?, ?, ?)",
-		p, 6, NULL, &cid) != 0) {
-		rc = rec_dup_key(db, "courses_code") ? 1 : -1;
-		goto fail;
-	}
-	if (course_teachers_set(db, (long long)cid, t) != 0 ||
-	    rec_audit_tx(db, r, "record.create", target, d.data) != 0 ||
-	    db_commit(db) != 0)
-		goto fail;
-	rc = 0;
-	goto out;
-fail:
-	(void)db_rollback(db);
-out:
+	rc = rec_change(app, r, c.st, n, "record.create", target, d.data);
 	buf_free(&d);
 	return rc;
 }
@@ -572,12 +553,13 @@ static int
 course_roster(struct app *app, struct request *r, struct tval *ctx,
     const struct db_res *course)
 {
+	static const char *const keys[] = {"enrolment", "student_no",
+	    "student_name", "class_label", "student_id"};
 	struct db_param p[2] = {DB_INT(db_res_int(course, 0, CR_ID)),
 	    DB_INT((long long)r->auth->u.school_id)};
 	struct db_res *res = db_query(app_db(app), course_roster_sql, p, 2);
-	struct tval *rows, *row;
 	char target[64], detail[64];
-	size_t i, n;
+	size_t n;
 
 	if (res == NULL)
 		return -1;
@@ -590,36 +572,37 @@ course_roster(struct app *app, struct request *r, struct tval *ctx,
 		db_res_free(res);
 		return -1;
 	}
-	rows = tval_list();
-	for (i = 0; i < n; i++) {
-		row = tval_obj();
-		(void)tval_set_str(row, "enrolment", db_res_get(res, i, 0));
-		(void)tval_set_str(row, "student_no", db_res_get(res, i, 1));
-		(void)tval_set_str(row, "student_name", db_res_get(res, i, 2));
-		(void)tval_set_str(row, "class_label", db_res_get(res, i, 3));
-		(void)tval_set_str(row, "student_id", db_res_get(res, i, 4));
-		(void)tval_push(rows, row);
-	}
+	(void)tval_set(ctx, "roster", rec_rows(res, keys, ARRAY_SIZE(keys)));
 	(void)tval_set_int(ctx, "roster_count", (long long)n);
 	db_res_free(res);
-	(void)tval_set(ctx, "roster", rows);
 	return 0;
 }
 
+/* The edit form filled from the row. */
+static void
+course_edit_values(struct tval *ctx, const struct db_res *res)
+{
+	(void)tval_set_str(ctx, "f_code", db_res_get(res, 0, CR_CODE));
+	(void)tval_set_str(ctx, "f_course_name", db_res_get(res, 0, CR_NAME));
+	(void)tval_set_str(ctx, "f_credits", db_res_get(res, 0, CR_CREDITS));
+}
+
 /* Renders a course's page (edit form, teachers, roster, enrol form); the
- * teachers select shows f's choices when f is given, else the course's.
- * Frees ctx and res. */
+ * teachers select shows the edit form's choices when f is that form
+ * (edit set), else the course's. Frees ctx and res. */
 static enum request_outcome
-course_page(struct app *app, struct request *r, struct tval *ctx,
-    struct db_res *res, const struct form *f, int code)
+course_render(struct app *app, struct request *r, struct tval *ctx,
+    struct db_res *res, const struct form *f, int edit, int code)
 {
 	struct course_current cur;
 	struct tval *teachers = NULL;
 	char href[80];
 
+	if (!edit)
+		course_edit_values(ctx, res);
 	if (course_current(app, r, db_res_int(res, 0, CR_ID), &cur) != 0 ||
-	    (teachers = course_teacher_options(app, r, f, cur.sel, cur.n)) ==
-		NULL ||
+	    (teachers = course_teacher_options(
+		 app, r, edit ? f : NULL, cur.sel, cur.n)) == NULL ||
 	    course_roster(app, r, ctx, res) != 0) {
 		tval_free(teachers);
 		db_res_free(res);
@@ -638,13 +621,20 @@ course_page(struct app *app, struct request *r, struct tval *ctx,
 	return auth_render(app, r, "records_course", ctx, code);
 }
 
-/* The edit form filled from the row. */
-static void
-course_edit_values(struct tval *ctx, const struct db_res *res)
+/* The page after the edit form (f) or a GET (f NULL). */
+static enum request_outcome
+course_edit_page(struct app *app, struct request *r, struct tval *ctx,
+    struct db_res *res, const struct form *f, int code)
 {
-	(void)tval_set_str(ctx, "f_code", db_res_get(res, 0, CR_CODE));
-	(void)tval_set_str(ctx, "f_course_name", db_res_get(res, 0, CR_NAME));
-	(void)tval_set_str(ctx, "f_credits", db_res_get(res, 0, CR_CREDITS));
+	return course_render(app, r, ctx, res, f, f != NULL, code);
+}
+
+/* The page after the enrol or unenrol form. */
+static enum request_outcome
+course_roster_page(struct app *app, struct request *r, struct tval *ctx,
+    struct db_res *res, const struct form *f, int code)
+{
+	return course_render(app, r, ctx, res, f, 0, code);
 }
 
 enum request_outcome
@@ -660,116 +650,80 @@ course_get(struct app *app, struct request *r)
 	ctx = auth_page_ctx(app, r, "records.course.title");
 	rec_done_query(app, r, ctx, "course",
 	    "created|updated|enrolled|unenrolled");
-	course_edit_values(ctx, res);
-	return course_page(app, r, ctx, res, NULL, 200);
+	return course_render(app, r, ctx, res, NULL, 0, 200);
 }
 
-/* The edit with its audit row. 0, 1 when the code is taken in the term,
- * -1 on an error. */
+/* The edit with its teachers and the audit row: 0, 1 refused (messages in
+ * ctx), -1 on an error. */
 static int
-course_update(struct app *app, struct request *r, const struct form *f,
-    const struct db_res *res, const struct course_teachers *t)
+course_edit(struct app *app, struct request *r, struct tval *ctx,
+    const struct form *f, const struct db_res *res, int invalid,
+    const char **done)
 {
-	struct db *db = app_db(app);
 	const char *old = db_res_get(res, 0, CR_CODE);
-	struct db_param p[5];
+	struct course_current cur;
+	struct course_teachers t;
+	struct course_change c;
 	char target[64];
 	struct buf d;
-	int rc = -1;
+	size_t n;
+	int rc;
 
-	p[0] = DB_STR(form_str(f, CF_CODE));
-	p[1] = DB_STR(form_str(f, CF_NAME));
-	p[2] = DB_INT(form_int(f, CF_CREDITS));
-	p[3] = DB_INT(db_res_int(res, 0, CR_ID));
-	p[4] = DB_INT((long long)r->auth->u.school_id);
+	(void)done;
+	if (course_current(app, r, db_res_int(res, 0, CR_ID), &cur) != 0)
+		return -1;
+	rc = form_error(f, CF_TEACHERS) == FORM_E_OK
+	    ? course_teachers_check(app, r, ctx, f, cur.id, cur.n, &t)
+	    : 0;
+	if (rc <= 0 || invalid)
+		return rc < 0 ? -1 : 1;
+	c.p[0] = DB_STR(form_str(f, CF_CODE));
+	c.p[1] = DB_STR(form_str(f, CF_NAME));
+	c.p[2] = DB_INT(form_int(f, CF_CREDITS));
+	c.p[3] = DB_INT(db_res_int(res, 0, CR_ID));
+	c.p[4] = DB_INT((long long)r->auth->u.school_id);
+	c.st[0] = (struct rec_stmt){"UPDATE courses SET code = ?, name = ?, "
+				    "credits = ? WHERE id = ? AND school_id = "
+				    "?",
+	    c.p, 5, "courses_code"};
+	n = course_change_teachers(&c, r, db_res_get(res, 0, CR_PUB), &t, 1);
 	str_printf(target, sizeof(target), "course:%s:%s",
 	    db_res_get(res, 0, CR_TERM), form_str(f, CF_CODE));
-	course_detail(&d, f, t,
+	course_detail(&d, f, &t,
 	    strcasecmp(old, form_str(f, CF_CODE)) != 0 ? old : NULL);
-	if (db_begin(db) != 0)
-		goto out;
-	if (db_exec(db,
-		"UPDATE courses SET code = ?, name = ?, credits = ? WHERE id "
-		"= ? AND school_id = ?",
-		p, 5, NULL, NULL) != 0) {
-		rc = rec_dup_key(db, "courses_code") ? 1 : -1;
-		goto fail;
-	}
-	if (course_teachers_set(db, db_res_int(res, 0, CR_ID), t) != 0 ||
-	    rec_audit_tx(db, r, "record.update", target, d.data) != 0 ||
-	    db_commit(db) != 0)
-		goto fail;
-	rc = 0;
-	goto out;
-fail:
-	(void)db_rollback(db);
-out:
+	rc = rec_change(app, r, c.st, n, "record.update", target, d.data);
 	buf_free(&d);
+	if (rc == 1)
+		rec_error(app, r, ctx, "code", "course_exists");
 	return rc;
 }
+
+static const struct rec_item course_item = {
+    .find_sql = course_find_sql,
+    .pub_col = CR_PUB,
+    .title_key = "records.course.title",
+    .fields = course_edit_fields,
+    .nfields = CF_TERM + 1,
+    .act = course_edit,
+    .page = course_edit_page,
+    .base = "/admin/courses/",
+    .done = "updated",
+    .anchor = "",
+};
 
 enum request_outcome
 course_post(struct app *app, struct request *r)
 {
-	enum request_outcome o;
-	struct db_res *res = rec_find(
-	    app, r, course_find_sql, request_capture(r, "id"), &o);
-	struct course_current cur;
-	struct course_teachers t;
-	struct form *f;
-	struct tval *ctx;
-	char href[96];
-	int invalid, rc = 1;
-
-	if (res == NULL)
-		return o;
-	f = form_new(course_edit_fields, CF_TERM + 1);
-	if (f == NULL) {
-		db_res_free(res);
-		return RQ_ERROR;
-	}
-	ctx = auth_page_ctx(app, r, "records.course.title");
-	invalid = form_parse(f, r->input.data, r->input.len) != 0;
-	rec_form_ctx(app, r, ctx, f, course_edit_fields, CF_TERM + 1, invalid);
-	if (course_current(app, r, db_res_int(res, 0, CR_ID), &cur) != 0)
-		rc = -1;
-	if (rc > 0 && form_error(f, CF_TEACHERS) == FORM_E_OK) {
-		rc = course_teachers_check(app, r, ctx, f, cur.id, cur.n, &t);
-		invalid |= rc == 0;
-	}
-	if (rc > 0 && !invalid) {
-		rc = course_update(app, r, f, res, &t);
-		if (rc == 1) {
-			rec_error(app, r, ctx, "code", "course_exists");
-			invalid = 1;
-		}
-	}
-	if (rc < 0) {
-		form_free(f);
-		db_res_free(res);
-		tval_free(ctx);
-		return RQ_UNAVAILABLE;
-	}
-	if (invalid) {
-		o = course_page(app, r, ctx, res, f, 422);
-		form_free(f);
-		return o;
-	}
-	str_printf(href, sizeof(href), "/admin/courses/%s?done=updated",
-	    db_res_get(res, 0, CR_PUB));
-	form_free(f);
-	db_res_free(res);
-	tval_free(ctx);
-	request_redirect(r, href);
-	return RQ_OK;
+	return rec_item_post(app, r, &course_item);
 }
 
 /* ------------------------------------------ enrolling and unenrolling */
 
-/* The audit row of an enrolment change inside the caller's transaction.
- * 0/-1. */
+/* The statement of an enrolment change and its audit row, in one
+ * transaction: 0, 1 when it is a duplicate enrolment, -1. */
 static int
-course_enrolment_audit(struct db *db, struct request *r, const char *event,
+course_enrolment_change(struct app *app, struct request *r,
+    const struct rec_stmt *st, const char *event,
     const struct db_res *course, const char *student_no)
 {
 	char target[96];
@@ -777,7 +731,7 @@ course_enrolment_audit(struct db *db, struct request *r, const char *event,
 	str_printf(target, sizeof(target), "enrolment:%s:%s:%s",
 	    db_res_get(course, 0, CR_TERM), db_res_get(course, 0, CR_CODE),
 	    student_no);
-	return rec_audit_tx(db, r, event, target, NULL);
+	return rec_change(app, r, st, 1, event, target, NULL);
 }
 
 enum { EF_STUDENT_NO, EF_CSRF, EF__MAX };
@@ -787,112 +741,75 @@ static const struct form_field enrol_fields[EF__MAX] = {
     [EF_CSRF] = {"csrf", FORM_PATTERN, FORM_REQUIRED, 43, 43, REC_CSRF},
 };
 
-/* Enrols the student with that number. 0 done, or the message key of why
- * not ("no_such_student", ...) in *why; -1 on an error. */
+/* Enrols the student with the number typed, when they are of the school
+ * and still at it. 0, 1 refused (message in ctx), -1 on an error. */
 static int
-course_enrol(struct app *app, struct request *r, const struct db_res *course,
-    const char *student_no, const char **why)
+course_enrol(struct app *app, struct request *r, struct tval *ctx,
+    const struct form *f, const struct db_res *course, int invalid,
+    const char **done)
 {
-	struct db *db = app_db(app);
 	struct db_param p[4] = {DB_INT((long long)r->auth->u.school_id),
-	    DB_STR(student_no)};
+	    DB_STR(form_str(f, EF_STUDENT_NO))};
+	struct rec_stmt st = {"INSERT INTO enrolments (public_id, school_id, "
+			      "student_id, course_id) VALUES (?, ?, ?, ?)",
+	    p, 4, "enrolments_pair"};
 	struct db_res *res;
+	const char *why = NULL;
 	char pub[IDS_PUBLIC_LEN + 1], no[21];
 	long long sid;
-	int rc = -1;
+	int rc;
 
-	*why = NULL;
-	res = db_query(db,
+	(void)done;
+	if (invalid)
+		return 1;
+	res = db_query(app_db(app),
 	    "SELECT id, status, student_no FROM students WHERE school_id = ? "
 	    "AND student_no = ?",
 	    p, 2);
 	if (res == NULL)
 		return -1;
-	if (db_res_rows(res) != 1) {
-		db_res_free(res);
-		*why = "no_such_student";
-		return 0;
-	}
-	sid = db_res_int(res, 0, 0);
-	if (strcmp(db_res_get(res, 0, 1), "enrolled") != 0 &&
+	if (db_res_rows(res) != 1)
+		why = "no_such_student";
+	else if (strcmp(db_res_get(res, 0, 1), "enrolled") != 0 &&
 	    strcmp(db_res_get(res, 0, 1), "suspended") != 0)
-		*why = "not_enrollable";
-	(void)str_copy(no, sizeof(no), db_res_get(res, 0, 2));
+		why = "not_enrollable";
+	sid = why == NULL ? db_res_int(res, 0, 0) : 0;
+	(void)str_copy(no, sizeof(no), why == NULL ? db_res_get(res, 0, 2) : "");
 	db_res_free(res);
-	if (*why != NULL)
-		return 0;
-	if (ids_public(pub) != 0)
-		return -1;
-	p[0] = DB_STR(pub);
-	p[1] = DB_INT((long long)r->auth->u.school_id);
-	p[2] = DB_INT(sid);
-	p[3] = DB_INT(db_res_int(course, 0, CR_ID));
-	if (db_begin(db) != 0)
-		return -1;
-	if (db_exec(db,
-		"INSERT INTO enrolments (public_id, school_id, student_id, "
-		"course_id) VALUES (?, ?, ?, ?)",
-		p, 4, NULL, NULL) != 0) {
-		if (rec_dup_key(db, "enrolments_pair")) {
-			*why = "already_enrolled";
-			rc = 0;
-		}
-		goto fail;
+	if (why == NULL) {
+		if (ids_public(pub) != 0)
+			return -1;
+		p[0] = DB_STR(pub);
+		p[1] = DB_INT((long long)r->auth->u.school_id);
+		p[2] = DB_INT(sid);
+		p[3] = DB_INT(db_res_int(course, 0, CR_ID));
+		rc = course_enrolment_change(
+		    app, r, &st, "enrolment.add", course, no);
+		if (rc != 1)
+			return rc;
+		why = "already_enrolled";
 	}
-	if (course_enrolment_audit(db, r, "enrolment.add", course, no) != 0 ||
-	    db_commit(db) != 0)
-		goto fail;
-	return 0;
-fail:
-	(void)db_rollback(db);
-	return rc;
+	rec_error(app, r, ctx, "student_no", why);
+	return 1;
 }
+
+static const struct rec_item enrol_item = {
+    .find_sql = course_find_sql,
+    .pub_col = CR_PUB,
+    .title_key = "records.course.title",
+    .fields = enrol_fields,
+    .nfields = EF__MAX,
+    .act = course_enrol,
+    .page = course_roster_page,
+    .base = "/admin/courses/",
+    .done = "enrolled",
+    .anchor = "#roster",
+};
 
 enum request_outcome
 course_enrol_post(struct app *app, struct request *r)
 {
-	enum request_outcome o;
-	struct db_res *res = rec_find(
-	    app, r, course_find_sql, request_capture(r, "id"), &o);
-	const char *why = NULL;
-	struct form *f;
-	struct tval *ctx;
-	char href[96];
-	int invalid, rc = 0;
-
-	if (res == NULL)
-		return o;
-	f = form_new(enrol_fields, EF__MAX);
-	if (f == NULL) {
-		db_res_free(res);
-		return RQ_ERROR;
-	}
-	ctx = auth_page_ctx(app, r, "records.course.title");
-	invalid = form_parse(f, r->input.data, r->input.len) != 0;
-	rec_form_ctx(app, r, ctx, f, enrol_fields, EF__MAX, invalid);
-	if (!invalid) {
-		rc = course_enrol(app, r, res, form_str(f, EF_STUDENT_NO), &why);
-		if (why != NULL) {
-			rec_error(app, r, ctx, "student_no", why);
-			invalid = 1;
-		}
-	}
-	form_free(f);
-	if (rc < 0) {
-		db_res_free(res);
-		tval_free(ctx);
-		return RQ_UNAVAILABLE;
-	}
-	if (invalid) {
-		course_edit_values(ctx, res);
-		return course_page(app, r, ctx, res, NULL, 422);
-	}
-	str_printf(href, sizeof(href), "/admin/courses/%s?done=enrolled#roster",
-	    db_res_get(res, 0, CR_PUB));
-	db_res_free(res);
-	tval_free(ctx);
-	request_redirect(r, href);
-	return RQ_OK;
+	return rec_item_post(app, r, &enrol_item);
 }
 
 enum { UF_ENROLMENT, UF_CSRF, UF__MAX };
@@ -902,65 +819,62 @@ static const struct form_field unenrol_fields[UF__MAX] = {
     [UF_CSRF] = {"csrf", FORM_PATTERN, FORM_REQUIRED, 43, 43, REC_CSRF},
 };
 
-enum request_outcome
-course_unenrol_post(struct app *app, struct request *r)
+/* Removes the enrolment of this course named by the form: 0, 2 when the
+ * course has no such enrolment (404), -1 on an error. */
+static int
+course_unenrol(struct app *app, struct request *r, struct tval *ctx,
+    const struct form *f, const struct db_res *course, int invalid,
+    const char **done)
 {
-	enum request_outcome o;
-	struct db_res *res = rec_find(
-	    app, r, course_find_sql, request_capture(r, "id"), &o);
-	struct db *db = app_db(app);
 	struct db_param p[3];
+	struct rec_stmt st = {
+	    "DELETE FROM enrolments WHERE id = ? AND school_id = ?", p, 2,
+	    NULL};
 	struct db_res *e;
-	struct form *f;
-	char href[96], no[21];
-	long long eid;
-	int ok;
+	char no[21];
+	int rc;
 
-	if (res == NULL)
-		return o;
-	f = form_new(unenrol_fields, UF__MAX);
-	if (f == NULL) {
-		db_res_free(res);
-		return RQ_ERROR;
-	}
-	if (form_parse(f, r->input.data, r->input.len) != 0) {
-		form_free(f);
-		db_res_free(res);
-		return RQ_BAD_REQUEST;
-	}
+	(void)ctx;
+	(void)done;
+	if (invalid)
+		return 2;
 	p[0] = DB_STR(form_str(f, UF_ENROLMENT));
-	p[1] = DB_INT(db_res_int(res, 0, CR_ID));
+	p[1] = DB_INT(db_res_int(course, 0, CR_ID));
 	p[2] = DB_INT((long long)r->auth->u.school_id);
-	e = db_query(db,
+	e = db_query(app_db(app),
 	    "SELECT e.id, s.student_no FROM enrolments e JOIN students s ON "
 	    "s.id = e.student_id WHERE e.public_id = ? AND e.course_id = ? AND "
 	    "e.school_id = ?",
 	    p, 3);
-	form_free(f);
-	if (e == NULL || db_res_rows(e) != 1) {
-		db_res_free(res);
-		o = e == NULL ? RQ_UNAVAILABLE : auth_deny(app, r, "not_found", 1);
+	if (e == NULL)
+		return -1;
+	if (db_res_rows(e) != 1) {
 		db_res_free(e);
-		return o;
+		return 2;
 	}
-	eid = db_res_int(e, 0, 0);
+	p[0] = DB_INT(db_res_int(e, 0, 0));
+	p[1] = DB_INT((long long)r->auth->u.school_id);
 	(void)str_copy(no, sizeof(no), db_res_get(e, 0, 1));
 	db_res_free(e);
-	p[0] = DB_INT(eid);
-	p[1] = DB_INT((long long)r->auth->u.school_id);
-	ok = db_begin(db) == 0 &&
-	    db_exec(db, "DELETE FROM enrolments WHERE id = ? AND school_id = ?",
-		p, 2, NULL, NULL) == 0 &&
-	    course_enrolment_audit(db, r, "enrolment.remove", res, no) == 0 &&
-	    db_commit(db) == 0;
-	if (!ok) {
-		(void)db_rollback(db);
-		db_res_free(res);
-		return RQ_UNAVAILABLE;
-	}
-	str_printf(href, sizeof(href),
-	    "/admin/courses/%s?done=unenrolled#roster", db_res_get(res, 0, CR_PUB));
-	db_res_free(res);
-	request_redirect(r, href);
-	return RQ_OK;
+	rc = course_enrolment_change(app, r, &st, "enrolment.remove", course, no);
+	return rc == 0 ? 0 : -1;
+}
+
+static const struct rec_item unenrol_item = {
+    .find_sql = course_find_sql,
+    .pub_col = CR_PUB,
+    .title_key = "records.course.title",
+    .fields = unenrol_fields,
+    .nfields = UF__MAX,
+    .act = course_unenrol,
+    .page = course_roster_page,
+    .base = "/admin/courses/",
+    .done = "unenrolled",
+    .anchor = "#roster",
+};
+
+enum request_outcome
+course_unenrol_post(struct app *app, struct request *r)
+{
+	return rec_item_post(app, r, &unenrol_item);
 }

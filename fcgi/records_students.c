@@ -113,73 +113,58 @@ static int
 students_rows(struct app *app, struct request *r, struct tval *ctx,
     const struct form *f, long page)
 {
-	struct db_param p[8];
+	struct db_param p[6];
 	struct db_res *res;
 	struct tval *rows;
-	struct buf sql, where, href;
+	struct buf from, href;
 	char like[160];
-	long long total;
+	long long total = 0;
 	size_t np = 0, i;
-	int rc = -1;
 
-	buf_init(&sql);
-	buf_init(&where);
+	buf_init(&from);
 	buf_init(&href);
-	buf_puts(&where, " FROM students s LEFT JOIN classes c ON c.id = "
-			 "s.class_id WHERE s.school_id = ?");
+	buf_puts(&from, "FROM students s LEFT JOIN classes c ON c.id = "
+			"s.class_id WHERE s.school_id = ?");
 	p[np++] = DB_INT((long long)r->auth->u.school_id);
 	buf_puts(&href, "/admin/students?");
 	if (form_has(f, SQ_Q)) {
 		rec_like(form_str(f, SQ_Q), like, sizeof(like));
 		/* student_no is ASCII: a Chinese search text must not meet
 		 * it in its own character set. */
-		buf_puts(&where, " AND (CONVERT(s.student_no USING utf8mb4) "
-				 "LIKE ? ESCAPE '!' OR s.name LIKE ? ESCAPE "
-				 "'!')");
+		buf_puts(&from, " AND (CONVERT(s.student_no USING utf8mb4) "
+				"LIKE ? ESCAPE '!' OR s.name LIKE ? ESCAPE "
+				"'!')");
 		p[np++] = DB_STR(like);
 		p[np++] = DB_STR(like);
 		rec_qs(&href, "q", form_str(f, SQ_Q));
 	}
 	if (form_has(f, SQ_CLASS)) {
-		buf_puts(&where, " AND c.public_id = ?");
+		buf_puts(&from, " AND c.public_id = ?");
 		p[np++] = DB_STR(form_str(f, SQ_CLASS));
 		rec_qs(&href, "class", form_str(f, SQ_CLASS));
 	}
 	if (form_has(f, SQ_STATUS)) {
-		buf_puts(&where, " AND s.status = ?");
+		buf_puts(&from, " AND s.status = ?");
 		p[np++] = DB_STR(form_str(f, SQ_STATUS));
 		rec_qs(&href, "status", form_str(f, SQ_STATUS));
 	}
-	buf_printf(&sql, "SELECT COUNT(*)%s", where.data);
-	res = db_query(app_db(app), sql.data, p, np);
-	if (res == NULL)
-		goto out;
-	total = db_res_int(res, 0, 0);
-	db_res_free(res);
-	buf_reset(&sql);
-	buf_printf(&sql,
-	    "SELECT s.public_id, s.student_no, s.name, s.national_id_sealed, "
+	res = rec_page_query(app,
+	    "s.public_id, s.student_no, s.name, s.national_id_sealed, "
 	    "COALESCE(CONCAT(c.year, ' ', c.code, ' ', c.name), ''), "
-	    "COALESCE(s.seat_no, ''), s.status%s ORDER BY s.student_no "
-	    "LIMIT ? OFFSET ?",
-	    where.data);
-	p[np++] = DB_INT(REC_PAGE_SIZE);
-	p[np++] = DB_INT((long long)(page - 1) * REC_PAGE_SIZE);
-	res = db_query(app_db(app), sql.data, p, np);
-	if (res == NULL)
-		goto out;
-	rows = tval_list();
-	for (i = 0; i < db_res_rows(res); i++)
-		(void)tval_push(rows, students_row(app, r, res, i));
-	db_res_free(res);
-	(void)tval_set(ctx, "rows", rows);
-	rec_pages(app, r, ctx, "records.students.total", total, page, href.data);
-	rc = 0;
-out:
-	buf_free(&sql);
-	buf_free(&where);
+	    "COALESCE(s.seat_no, ''), s.status",
+	    from.data, "s.student_no", p, np, page, &total);
+	if (res != NULL) {
+		rows = tval_list();
+		for (i = 0; i < db_res_rows(res); i++)
+			(void)tval_push(rows, students_row(app, r, res, i));
+		db_res_free(res);
+		(void)tval_set(ctx, "rows", rows);
+		rec_pages(app, r, ctx, "records.students.total", total, page,
+		    href.data);
+	}
+	buf_free(&from);
 	buf_free(&href);
-	return rc;
+	return res != NULL ? 0 : -1;
 }
 
 enum request_outcome
@@ -192,6 +177,7 @@ students_get(struct app *app, struct request *r)
 	if (f == NULL)
 		return RQ_ERROR;
 	ctx = auth_page_ctx(app, r, "records.students.title");
+	rec_search_ctx(app, r, ctx, "/admin/students", "records.students.q_hint");
 	invalid = form_parse(f, r->query, strlen(r->query)) != 0;
 	rec_form_ctx(app, r, ctx, f, students_query_fields, SQ__MAX, invalid);
 	(void)tval_set(ctx, "statuses",
@@ -376,14 +362,11 @@ student_check(struct app *app, struct request *r, struct tval *ctx,
 	return bad;
 }
 
-/* A student form shown again: what was typed, except the national ID,
- * which is never written back into a page (it is typed again). */
+/* A student form shown again: what was typed stays (rec_form_ctx), but
+ * the national ID is never written back into a page; it is typed again. */
 static void
-student_form_again(struct app *app, struct request *r, struct tval *ctx,
-    const struct form *f, const struct form_field *fields, size_t n,
-    int invalid)
+student_retype(struct tval *ctx, const struct form *f)
 {
-	rec_form_ctx(app, r, ctx, f, fields, n, invalid);
 	(void)tval_set_str(ctx, "f_national_id", "");
 	if (form_has(f, SF_TWID))
 		(void)tval_set_bool(ctx, "retype_id", 1);
@@ -430,49 +413,11 @@ student_create_detail(struct buf *d, const struct form *f,
 	buf_putc(d, '}');
 }
 
-/* Inserts the student row (the sealed ID bound to pub). 0, 1 when the
- * number is taken, 2 when the ID is, -1 on an error. */
-static int
-student_insert(struct app *app, struct request *r, const struct form *f,
-    const struct student_in *in, const char *pub, uint64_t uid)
-{
-	struct db *db = app_db(app);
-	unsigned char sealed[PII_TWID_SEALED_MAX];
-	size_t n = 0;
-	struct db_param p[12];
-
-	if (pii_twid_seal(app->data_key, pub, in->twid, sealed, &n) != 0)
-		return -1;
-	p[0] = DB_STR(pub);
-	p[1] = DB_INT((long long)r->auth->u.school_id);
-	p[2] = DB_INT((long long)uid);
-	p[3] = DB_STR(form_str(f, SF_NO));
-	p[4] = DB_STR(form_str(f, SF_NAME));
-	p[5] = DB_STR(in->kind);
-	p[6] = DB_STR(in->hmac);
-	p[7] = DB_BLOB(sealed, n);
-	p[8] = DB_STR(form_str(f, SF_BIRTH));
-	p[9] = in->class_id != 0 ? DB_INT((long long)in->class_id) : DB_NULLP;
-	p[10] = form_has(f, SF_SEAT) ? DB_INT(form_int(f, SF_SEAT)) : DB_NULLP;
-	p[11] = DB_STR(form_str(f, SN_STATUS));
-	if (db_exec(db,
-		"INSERT INTO students (public_id, school_id, user_id, "
-		"student_no, name, id_kind, national_id_hmac, "
-		"national_id_sealed, birth_date, class_id, seat_no, status, "
-		"status_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-		"?, UTC_TIMESTAMP(6))",
-		p, 12, NULL, NULL) == 0)
-		return 0;
-	if (rec_dup_key(db, "students_number"))
-		return 1;
-	return rec_dup_key(db, "students_national_id") ? 2 : -1;
-}
-
 /*
  * Creates the student, their account (login from the student number) and
- * its letter, with the audit row, in one transaction. 0, 1 when the
- * number was taken meanwhile, 2 when the ID was, 3 when the number makes
- * no login, -1 on an error.
+ * its letter, with the audit row, in one transaction; the ID is sealed
+ * bound to the new public id. 0, 1 when the number was taken meanwhile, 2
+ * when the ID was, 3 when the number makes no login, -1 on an error.
  */
 static int
 student_create(struct app *app, struct request *r, const struct form *f,
@@ -480,17 +425,29 @@ student_create(struct app *app, struct request *r, const struct form *f,
 {
 	struct db *db = app_db(app);
 	struct issue_facts facts = {form_str(f, SF_BIRTH), in->hmac};
+	unsigned char sealed[PII_TWID_SEALED_MAX];
 	char pub[IDS_PUBLIC_LEN + 1], login[33], target[48];
+	struct db_param p[12];
+	struct rec_stmt st = {"INSERT INTO students (public_id, school_id, "
+			      "user_id, student_no, name, id_kind, "
+			      "national_id_hmac, national_id_sealed, "
+			      "birth_date, class_id, seat_no, status, "
+			      "status_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+			      "?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
+	    p, 12, "students_number|students_national_id"};
 	struct buf d;
+	size_t n = 0;
 	uint64_t uid = 0;
 	int rc = 1, tries;
 
-	if (ids_public(pub) != 0 || db_begin(db) != 0)
+	if (ids_public(pub) != 0 ||
+	    pii_twid_seal(app->data_key, pub, in->twid, sealed, &n) != 0 ||
+	    db_begin(db) != 0)
 		return -1;
 	for (tries = 0; rc == 1 && tries < STUDENT_LOGIN_TRIES; tries++) {
 		if (issue_student_login(form_str(f, SF_NO), login) != 0) {
 			rc = 3;
-			goto fail;
+			break;
 		}
 		rc = rec_issue_tx(app, r, "student", login,
 		    form_str(f, SF_NAME), &facts, form_str(f, SF_NO),
@@ -498,25 +455,29 @@ student_create(struct app *app, struct request *r, const struct form *f,
 		    form_has(f, SF_SEAT) ? (int)form_int(f, SF_SEAT) : 0,
 		    &uid, batch);
 	}
-	if (rc != 0) {
-		rc = -1;
-		goto fail;
-	}
-	rc = student_insert(app, r, f, in, pub, uid);
-	if (rc != 0)
-		goto fail;
-	str_printf(target, sizeof(target), "student:%s", form_str(f, SF_NO));
-	student_create_detail(&d, f, in, login, batch);
-	rc = rec_audit_tx(db, r, "record.create", target, d.data);
-	buf_free(&d);
-	if (rc != 0 || db_commit(db) != 0) {
-		rc = -1;
-		goto fail;
-	}
-	return 0;
-fail:
-	(void)db_rollback(db);
-	return rc;
+	if (rc == 0) {
+		p[0] = DB_STR(pub);
+		p[1] = DB_INT((long long)r->auth->u.school_id);
+		p[2] = DB_INT((long long)uid);
+		p[3] = DB_STR(form_str(f, SF_NO));
+		p[4] = DB_STR(form_str(f, SF_NAME));
+		p[5] = DB_STR(in->kind);
+		p[6] = DB_STR(in->hmac);
+		p[7] = DB_BLOB(sealed, n);
+		p[8] = DB_STR(form_str(f, SF_BIRTH));
+		p[9] = in->class_id != 0 ? DB_INT((long long)in->class_id)
+					 : DB_NULLP;
+		p[10] = form_has(f, SF_SEAT) ? DB_INT(form_int(f, SF_SEAT))
+					     : DB_NULLP;
+		p[11] = DB_STR(form_str(f, SN_STATUS));
+		str_printf(
+		    target, sizeof(target), "student:%s", form_str(f, SF_NO));
+		student_create_detail(&d, f, in, login, batch);
+		rc = rec_change_tx(db, r, &st, 1, "record.create", target, d.data);
+		buf_free(&d);
+	} else if (rc == 1)
+		rc = -1; /* no free login after STUDENT_LOGIN_TRIES */
+	return rec_end_tx(db, rc);
 }
 
 enum request_outcome
@@ -533,7 +494,8 @@ students_post(struct app *app, struct request *r)
 		return RQ_ERROR;
 	ctx = auth_page_ctx(app, r, "records.student_new.title");
 	invalid = form_parse(f, r->input.data, r->input.len) != 0;
-	student_form_again(app, r, ctx, f, student_new_fields, SN__MAX, invalid);
+	rec_form_ctx(app, r, ctx, f, student_new_fields, SN__MAX, invalid);
+	student_retype(ctx, f);
 	rc = student_check(app, r, ctx, f, 0, &in);
 	if (rc == 0 && !invalid) {
 		rc = student_create(app, r, f, &in, batch);
@@ -646,7 +608,7 @@ student_view_audit(struct app *app, struct request *r, const char *no)
  * Renders a student's page (details, enrolments, the edit, status and
  * identity forms) with class_sel and status chosen in their selects;
  * audits the view first and shows nothing when that fails. Frees ctx and
- * res.
+ * res (class_sel and status may point into it).
  */
 static enum request_outcome
 student_page(struct app *app, struct request *r, struct tval *ctx,
@@ -697,19 +659,16 @@ student_edit_values(struct tval *ctx, const struct db_res *res)
 	(void)tval_set_str(ctx, "f_seat", db_res_get(res, 0, ST_SEAT));
 }
 
-/* Copies what student_page needs chosen, since res goes with it. */
-struct student_sel {
-	char class_pub[IDS_PUBLIC_LEN + 1];
-	char status[16];
-};
-
-static void
-student_sel_of(const struct db_res *res, struct student_sel *s)
+/* The page after the edit form (f: what was typed) or a GET (f NULL). */
+static enum request_outcome
+student_edit_page(struct app *app, struct request *r, struct tval *ctx,
+    struct db_res *res, const struct form *f, int code)
 {
-	(void)str_copy(s->class_pub, sizeof(s->class_pub),
-	    db_res_get(res, 0, ST_CLASS_PUB));
-	(void)str_copy(s->status, sizeof(s->status),
-	    db_res_get(res, 0, ST_STATUS));
+	if (f == NULL)
+		student_edit_values(ctx, res);
+	return student_page(app, r, ctx, res,
+	    f != NULL ? form_echo(f, SF_CLASS) : db_res_get(res, 0, ST_CLASS_PUB),
+	    db_res_get(res, 0, ST_STATUS), code);
 }
 
 enum request_outcome
@@ -718,16 +677,13 @@ student_get(struct app *app, struct request *r)
 	enum request_outcome o;
 	struct db_res *res = rec_find(
 	    app, r, student_find_sql, request_capture(r, "id"), &o);
-	struct student_sel sel;
 	struct tval *ctx;
 
 	if (res == NULL)
 		return o;
 	ctx = auth_page_ctx(app, r, "records.student.title");
 	rec_done_query(app, r, ctx, "student", "updated|status|status_same");
-	student_edit_values(ctx, res);
-	student_sel_of(res, &sel);
-	return student_page(app, r, ctx, res, sel.class_pub, sel.status, 200);
+	return student_edit_page(app, r, ctx, res, NULL, 200);
 }
 
 /* Appends the names of the fields an edit changes to the JSON array in
@@ -738,31 +694,33 @@ student_changes(struct buf *d, const struct form *f,
 {
 	const char *seat = form_has(f, SF_SEAT) ? form_str(f, SF_SEAT) : "";
 	const char *cls = in->class_id != 0 ? form_str(f, SF_CLASS) : "";
-	int n = 0;
+	const char *names[6] = {"student_no", "name", "national_id",
+	    "birth_date", "class", "seat_no"};
+	int changed[6], i, n = 0;
 
-#define CHANGED(name, cond)                                                    \
-	do {                                                                   \
-		if (cond) {                                                    \
-			buf_printf(d, "%s\"%s\"", n++ ? "," : "", name);       \
-		}                                                              \
-	} while (0)
-	CHANGED("student_no",
-	    strcasecmp(form_str(f, SF_NO), db_res_get(res, 0, ST_NO)) != 0);
-	CHANGED("name", strcmp(form_str(f, SF_NAME), db_res_get(res, 0, ST_NAME)));
-	CHANGED("national_id",
-	    in->has_twid && strcmp(in->hmac, db_res_get(res, 0, ST_HMAC)) != 0);
-	CHANGED("birth_date",
-	    strcmp(form_str(f, SF_BIRTH), db_res_get(res, 0, ST_BIRTH)) != 0);
-	CHANGED("class", strcmp(cls, db_res_get(res, 0, ST_CLASS_PUB)) != 0);
-	CHANGED("seat_no", strcmp(seat, db_res_get(res, 0, ST_SEAT)) != 0);
-#undef CHANGED
+	changed[0] = strcasecmp(form_str(f, SF_NO), db_res_get(res, 0, ST_NO));
+	changed[1] = strcmp(form_str(f, SF_NAME), db_res_get(res, 0, ST_NAME));
+	changed[2] = in->has_twid &&
+	    strcmp(in->hmac, db_res_get(res, 0, ST_HMAC)) != 0;
+	changed[3] =
+	    strcmp(form_str(f, SF_BIRTH), db_res_get(res, 0, ST_BIRTH));
+	changed[4] = strcmp(cls, db_res_get(res, 0, ST_CLASS_PUB));
+	changed[5] = strcmp(seat, db_res_get(res, 0, ST_SEAT));
+	for (i = 0; i < 6; i++)
+		if (changed[i] != 0)
+			buf_printf(d, "%s\"%s\"", n++ ? "," : "", names[i]);
 }
 
-/* Updates the student row, re-sealing the ID when one was typed. 0, 1
- * when the number is taken, 2 when the ID is, -1 on an error. */
+/*
+ * The edit: the student row (the ID re-sealed when one was typed) and the
+ * account's name, birth date and ID HMAC (what a password must not
+ * contain), with the audit row, in one transaction. 0, 1 refused
+ * (messages in ctx), -1 on an error.
+ */
 static int
-student_update_row(struct app *app, struct request *r, const struct form *f,
-    const struct student_in *in, const struct db_res *res)
+student_edit(struct app *app, struct request *r, struct tval *ctx,
+    const struct form *f, const struct db_res *res, int invalid,
+    const char **done)
 {
 	static const char plain_sql[] =
 	    "UPDATE students SET student_no = ?, name = ?, birth_date = ?, "
@@ -771,146 +729,90 @@ student_update_row(struct app *app, struct request *r, const struct form *f,
 	    "UPDATE students SET student_no = ?, name = ?, birth_date = ?, "
 	    "class_id = ?, seat_no = ?, id_kind = ?, national_id_hmac = ?, "
 	    "national_id_sealed = ? WHERE id = ? AND school_id = ?";
-	struct db *db = app_db(app);
+	struct student_in in;
 	unsigned char sealed[PII_TWID_SEALED_MAX];
+	struct db_param p[10], pu[5];
+	struct rec_stmt st[2] = {
+	    {plain_sql, p, 0, "students_number|students_national_id"},
+	    {"UPDATE users SET name = ?, birth_date = ?, national_id_hmac = ? "
+	     "WHERE id = ? AND school_id = ?",
+		pu, 5, NULL},
+	};
+	char target[48];
+	struct buf d;
 	size_t n = 0, np = 0;
-	struct db_param p[10];
+	int rc;
 
+	(void)done;
+	rc = student_check(app, r, ctx, f, db_res_int(res, 0, ST_ID), &in);
+	if (rc != 0 || invalid)
+		goto out;
 	p[np++] = DB_STR(form_str(f, SF_NO));
 	p[np++] = DB_STR(form_str(f, SF_NAME));
 	p[np++] = DB_STR(form_str(f, SF_BIRTH));
-	p[np++] = in->class_id != 0 ? DB_INT((long long)in->class_id)
-				    : DB_NULLP;
-	p[np++] = form_has(f, SF_SEAT) ? DB_INT(form_int(f, SF_SEAT))
-				       : DB_NULLP;
-	if (in->has_twid) {
-		if (pii_twid_seal(app->data_key, db_res_get(res, 0, ST_PUB),
-			in->twid, sealed, &n) != 0)
-			return -1;
-		p[np++] = DB_STR(in->kind);
-		p[np++] = DB_STR(in->hmac);
+	p[np++] = in.class_id != 0 ? DB_INT((long long)in.class_id) : DB_NULLP;
+	p[np++] = form_has(f, SF_SEAT) ? DB_INT(form_int(f, SF_SEAT)) : DB_NULLP;
+	if (in.has_twid) {
+		rc = pii_twid_seal(app->data_key, db_res_get(res, 0, ST_PUB),
+		    in.twid, sealed, &n);
+		if (rc != 0)
+			goto out;
+		st[0].sql = twid_sql;
+		p[np++] = DB_STR(in.kind);
+		p[np++] = DB_STR(in.hmac);
 		p[np++] = DB_BLOB(sealed, n);
 	}
 	p[np++] = DB_INT(db_res_int(res, 0, ST_ID));
 	p[np++] = DB_INT((long long)r->auth->u.school_id);
-	if (db_exec(db, in->has_twid ? twid_sql : plain_sql, p, np, NULL,
-		NULL) == 0)
-		return 0;
-	if (rec_dup_key(db, "students_number"))
-		return 1;
-	return rec_dup_key(db, "students_national_id") ? 2 : -1;
-}
-
-/* The account follows: name, birth date and the ID's HMAC (what a
- * password must not contain). 0/-1. */
-static int
-student_update_account(struct app *app, struct request *r,
-    const struct form *f, const struct student_in *in,
-    const struct db_res *res)
-{
-	struct db_param p[5];
-
-	if (db_res_int(res, 0, ST_UID) == 0)
-		return 0;
-	p[0] = DB_STR(form_str(f, SF_NAME));
-	p[1] = DB_STR(form_str(f, SF_BIRTH));
-	p[2] = DB_STR(in->has_twid ? in->hmac : db_res_get(res, 0, ST_HMAC));
-	p[3] = DB_INT(db_res_int(res, 0, ST_UID));
-	p[4] = DB_INT((long long)r->auth->u.school_id);
-	return db_exec(app_db(app),
-	    "UPDATE users SET name = ?, birth_date = ?, national_id_hmac = ? "
-	    "WHERE id = ? AND school_id = ?",
-	    p, 5, NULL, NULL);
-}
-
-/* The edit with its audit row in one transaction: 0, 1 number taken, 2
- * ID taken, -1 on an error. */
-static int
-student_update(struct app *app, struct request *r, const struct form *f,
-    const struct student_in *in, const struct db_res *res)
-{
-	struct db *db = app_db(app);
-	char target[48];
-	struct buf d;
-	int rc;
-
+	st[0].n = np;
+	pu[0] = p[1];
+	pu[1] = p[2];
+	pu[2] = DB_STR(in.has_twid ? in.hmac : db_res_get(res, 0, ST_HMAC));
+	pu[3] = DB_INT(db_res_int(res, 0, ST_UID));
+	pu[4] = DB_INT((long long)r->auth->u.school_id);
 	str_printf(target, sizeof(target), "student:%s", form_str(f, SF_NO));
 	buf_init(&d);
 	buf_puts(&d, "{\"kind\":\"student\",\"fields\":[");
-	student_changes(&d, f, in, res);
+	student_changes(&d, f, &in, res);
 	buf_putc(&d, ']');
 	if (strcasecmp(form_str(f, SF_NO), db_res_get(res, 0, ST_NO)) != 0)
 		buf_json_kv(&d, "student_no_was", db_res_get(res, 0, ST_NO));
 	buf_putc(&d, '}');
-	if (db_begin(db) != 0) {
-		buf_free(&d);
-		return -1;
-	}
-	rc = student_update_row(app, r, f, in, res);
-	if (rc == 0 && (student_update_account(app, r, f, in, res) != 0 ||
-			   rec_audit_tx(db, r, "record.update", target,
-			       d.data) != 0 ||
-			   db_commit(db) != 0))
-		rc = -1;
-	if (rc != 0)
-		(void)db_rollback(db);
+	/* A student without an account (none yet) updates no users row. */
+	rc = rec_change(app, r, st, db_res_int(res, 0, ST_UID) != 0 ? 2 : 1,
+	    "record.update", target, d.data);
 	buf_free(&d);
+	if (rc == 1)
+		rec_error(app, r, ctx, "student_no", "student_no_taken");
+	else if (rc == 2) {
+		rec_error(app, r, ctx, "national_id", "twid_taken");
+		rc = 1;
+	}
+out:
+	student_in_wipe(&in);
+	OPENSSL_cleanse(sealed, sizeof(sealed));
+	if (rc != 0 || invalid)
+		student_retype(ctx, f);
 	return rc;
 }
+
+static const struct rec_item student_item = {
+    .find_sql = student_find_sql,
+    .pub_col = ST_PUB,
+    .title_key = "records.student.title",
+    .fields = student_edit_fields,
+    .nfields = SE__MAX,
+    .act = student_edit,
+    .page = student_edit_page,
+    .base = "/admin/students/",
+    .done = "updated",
+    .anchor = "",
+};
 
 enum request_outcome
 student_post(struct app *app, struct request *r)
 {
-	enum request_outcome o;
-	struct db_res *res = rec_find(
-	    app, r, student_find_sql, request_capture(r, "id"), &o);
-	struct student_sel sel;
-	struct student_in in;
-	struct form *f;
-	struct tval *ctx;
-	char href[80];
-	int invalid, rc;
-
-	if (res == NULL)
-		return o;
-	f = form_new(student_edit_fields, SE__MAX);
-	if (f == NULL) {
-		db_res_free(res);
-		return RQ_ERROR;
-	}
-	ctx = auth_page_ctx(app, r, "records.student.title");
-	invalid = form_parse(f, r->input.data, r->input.len) != 0;
-	student_form_again(app, r, ctx, f, student_edit_fields, SE__MAX, invalid);
-	rc = student_check(app, r, ctx, f, db_res_int(res, 0, ST_ID), &in);
-	if (rc == 0 && !invalid) {
-		rc = student_update(app, r, f, &in, res);
-		if (rc == 1)
-			rec_error(app, r, ctx, "student_no", "student_no_taken");
-		else if (rc == 2)
-			rec_error(app, r, ctx, "national_id", "twid_taken");
-	}
-	student_in_wipe(&in);
-	if (rc < 0) {
-		form_free(f);
-		db_res_free(res);
-		tval_free(ctx);
-		return RQ_UNAVAILABLE;
-	}
-	if (rc > 0 || invalid) {
-		student_sel_of(res, &sel);
-		(void)str_copy(
-		    sel.class_pub, sizeof(sel.class_pub), form_echo(f, SF_CLASS));
-		form_free(f);
-		return student_page(
-		    app, r, ctx, res, sel.class_pub, sel.status, 422);
-	}
-	str_printf(href, sizeof(href), "/admin/students/%s?done=updated",
-	    db_res_get(res, 0, ST_PUB));
-	form_free(f);
-	db_res_free(res);
-	tval_free(ctx);
-	request_redirect(r, href);
-	return RQ_OK;
+	return rec_item_post(app, r, &student_item);
 }
 
 /* ------------------------------------------ /admin/students/:id/status */
@@ -922,19 +824,45 @@ static const struct form_field student_status_fields[SS__MAX] = {
     [SS_CSRF] = {"csrf", FORM_PATTERN, FORM_REQUIRED, 43, 43, REC_CSRF},
 };
 
-/* The status change with its audit row. 0/-1. */
-static int
-student_status_set(struct app *app, struct request *r,
-    const struct db_res *res, const char *status)
+/* The page after the status or identity form: the edit form from the
+ * row. */
+static enum request_outcome
+student_other_page(struct app *app, struct request *r, struct tval *ctx,
+    struct db_res *res, const struct form *f, int code)
 {
-	struct db *db = app_db(app);
-	struct db_param p[3] = {DB_STR(status),
-	    DB_INT(db_res_int(res, 0, ST_ID)),
-	    DB_INT((long long)r->auth->u.school_id)};
+	(void)f;
+	student_edit_values(ctx, res);
+	return student_page(app, r, ctx, res, db_res_get(res, 0, ST_CLASS_PUB),
+	    db_res_get(res, 0, ST_STATUS), code);
+}
+
+/* The status change with its audit row; the same status again changes
+ * nothing. */
+static int
+student_status_set(struct app *app, struct request *r, struct tval *ctx,
+    const struct form *f, const struct db_res *res, int invalid,
+    const char **done)
+{
+	const char *status = form_str(f, SS_STATUS);
+	struct db_param p[3];
+	struct rec_stmt st = {"UPDATE students SET status = ?, "
+			      "status_changed_at = UTC_TIMESTAMP(6) WHERE id "
+			      "= ? AND school_id = ?",
+	    p, 3, NULL};
 	char target[48];
 	struct buf d;
-	int ok;
+	int rc;
 
+	(void)ctx;
+	if (invalid)
+		return 1;
+	if (strcmp(status, db_res_get(res, 0, ST_STATUS)) == 0) {
+		*done = "status_same";
+		return 0;
+	}
+	p[0] = DB_STR(status);
+	p[1] = DB_INT(db_res_int(res, 0, ST_ID));
+	p[2] = DB_INT((long long)r->auth->u.school_id);
 	str_printf(target, sizeof(target), "student:%s",
 	    db_res_get(res, 0, ST_NO));
 	buf_init(&d);
@@ -942,61 +870,28 @@ student_status_set(struct app *app, struct request *r,
 	buf_json_kv(&d, "from", db_res_get(res, 0, ST_STATUS));
 	buf_json_kv(&d, "to", status);
 	buf_putc(&d, '}');
-	ok = db_begin(db) == 0 &&
-	    db_exec(db,
-		"UPDATE students SET status = ?, status_changed_at = "
-		"UTC_TIMESTAMP(6) WHERE id = ? AND school_id = ?",
-		p, 3, NULL, NULL) == 0 &&
-	    rec_audit_tx(db, r, "student.status", target, d.data) == 0 &&
-	    db_commit(db) == 0;
+	rc = rec_change(app, r, &st, 1, "student.status", target, d.data);
 	buf_free(&d);
-	if (!ok)
-		(void)db_rollback(db);
-	return ok ? 0 : -1;
+	return rc;
 }
+
+static const struct rec_item student_status_item = {
+    .find_sql = student_find_sql,
+    .pub_col = ST_PUB,
+    .title_key = "records.student.title",
+    .fields = student_status_fields,
+    .nfields = SS__MAX,
+    .act = student_status_set,
+    .page = student_other_page,
+    .base = "/admin/students/",
+    .done = "status",
+    .anchor = "",
+};
 
 enum request_outcome
 student_status_post(struct app *app, struct request *r)
 {
-	enum request_outcome o;
-	struct db_res *res = rec_find(
-	    app, r, student_find_sql, request_capture(r, "id"), &o);
-	struct student_sel sel;
-	struct form *f;
-	struct tval *ctx;
-	char href[96];
-	int same;
-
-	if (res == NULL)
-		return o;
-	f = form_new(student_status_fields, SS__MAX);
-	if (f == NULL) {
-		db_res_free(res);
-		return RQ_ERROR;
-	}
-	if (form_parse(f, r->input.data, r->input.len) != 0) {
-		ctx = auth_page_ctx(app, r, "records.student.title");
-		rec_form_ctx(app, r, ctx, f, student_status_fields, SS__MAX, 1);
-		student_edit_values(ctx, res);
-		student_sel_of(res, &sel);
-		form_free(f);
-		return student_page(
-		    app, r, ctx, res, sel.class_pub, sel.status, 422);
-	}
-	same = strcmp(form_str(f, SS_STATUS), db_res_get(res, 0, ST_STATUS)) ==
-	    0;
-	if (!same && student_status_set(app, r, res, form_str(f, SS_STATUS)) !=
-		0) {
-		form_free(f);
-		db_res_free(res);
-		return RQ_UNAVAILABLE;
-	}
-	str_printf(href, sizeof(href), "/admin/students/%s?done=%s",
-	    db_res_get(res, 0, ST_PUB), same ? "status_same" : "status");
-	form_free(f);
-	db_res_free(res);
-	request_redirect(r, href);
-	return RQ_OK;
+	return rec_item_post(app, r, &student_status_item);
 }
 
 /* ---------------------------------------- /admin/students/:id/identity */
@@ -1060,7 +955,6 @@ student_identity_post(struct app *app, struct request *r)
 	enum request_outcome o;
 	struct db_res *res = rec_find(
 	    app, r, student_find_sql, request_capture(r, "id"), &o);
-	struct student_sel sel;
 	struct form *f;
 	struct tval *ctx;
 
@@ -1075,13 +969,9 @@ student_identity_post(struct app *app, struct request *r)
 		ctx = auth_page_ctx(app, r, "records.student.title");
 		rec_form_ctx(
 		    app, r, ctx, f, student_identity_fields, SI__MAX, 1);
-		student_edit_values(ctx, res);
-		student_sel_of(res, &sel);
-		form_free(f);
-		return student_page(
-		    app, r, ctx, res, sel.class_pub, sel.status, 422);
-	}
-	o = student_identity_show(app, r, res, form_str(f, SI_REASON));
+		o = student_other_page(app, r, ctx, res, f, 422);
+	} else
+		o = student_identity_show(app, r, res, form_str(f, SI_REASON));
 	form_free(f);
 	return o;
 }

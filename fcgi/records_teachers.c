@@ -35,25 +35,23 @@ static int
 teachers_rows(struct app *app, struct request *r, struct tval *ctx,
     const struct form *f, long page)
 {
-	struct db_param p[7];
+	struct db_param p[6];
 	struct db_res *res;
 	struct tval *rows, *row;
-	struct buf sql, where, href;
+	struct buf from, href;
 	char like[160];
-	long long total;
+	long long total = 0;
 	size_t np = 0, i;
-	int rc = -1;
 
-	buf_init(&sql);
-	buf_init(&where);
+	buf_init(&from);
 	buf_init(&href);
-	buf_puts(&where, " FROM teachers t JOIN users u ON u.id = t.user_id "
-			 "WHERE t.school_id = ?");
+	buf_puts(&from, "FROM teachers t JOIN users u ON u.id = t.user_id "
+			"WHERE t.school_id = ?");
 	p[np++] = DB_INT((long long)r->auth->u.school_id);
 	buf_puts(&href, "/admin/teachers?");
 	if (form_has(f, TQ_Q)) {
 		rec_like(form_str(f, TQ_Q), like, sizeof(like));
-		buf_puts(&where,
+		buf_puts(&from,
 		    " AND (u.login LIKE ? ESCAPE '!' OR u.name LIKE ? ESCAPE "
 		    "'!' OR t.staff_no LIKE ? ESCAPE '!')");
 		p[np++] = DB_STR(like);
@@ -62,48 +60,40 @@ teachers_rows(struct app *app, struct request *r, struct tval *ctx,
 		rec_qs(&href, "q", form_str(f, TQ_Q));
 	}
 	if (form_has(f, TQ_STATUS)) {
-		buf_puts(&where, " AND t.status = ?");
+		buf_puts(&from, " AND t.status = ?");
 		p[np++] = DB_STR(form_str(f, TQ_STATUS));
 		rec_qs(&href, "status", form_str(f, TQ_STATUS));
 	}
-	buf_printf(&sql, "SELECT COUNT(*)%s", where.data);
-	res = db_query(app_db(app), sql.data, p, np);
-	if (res == NULL)
-		goto out;
-	total = db_res_int(res, 0, 0);
-	db_res_free(res);
-	buf_reset(&sql);
-	buf_printf(&sql,
-	    "SELECT t.public_id, u.login, u.name, COALESCE(t.staff_no, ''), "
-	    "t.status, u.status%s ORDER BY u.name, u.login LIMIT ? OFFSET ?",
-	    where.data);
-	p[np++] = DB_INT(REC_PAGE_SIZE);
-	p[np++] = DB_INT((long long)(page - 1) * REC_PAGE_SIZE);
-	res = db_query(app_db(app), sql.data, p, np);
-	if (res == NULL)
-		goto out;
-	rows = tval_list();
-	for (i = 0; i < db_res_rows(res); i++) {
-		row = tval_obj();
-		(void)tval_set_str(row, "id", db_res_get(res, i, 0));
-		(void)tval_set_str(row, "login", db_res_get(res, i, 1));
-		(void)tval_set_str(row, "teacher_name", db_res_get(res, i, 2));
-		(void)tval_set_str(row, "staff_no", db_res_get(res, i, 3));
-		(void)tval_set_str(row, "status_text",
-		    rec_word(app, r, "records.tstatus", db_res_get(res, i, 4)));
-		(void)tval_set_str(row, "account_text",
-		    rec_word(app, r, "records.account", db_res_get(res, i, 5)));
-		(void)tval_push(rows, row);
+	res = rec_page_query(app,
+	    "t.public_id, u.login, u.name, COALESCE(t.staff_no, ''), "
+	    "t.status, u.status",
+	    from.data, "u.name, u.login", p, np, page, &total);
+	if (res != NULL) {
+		rows = tval_list();
+		for (i = 0; i < db_res_rows(res); i++) {
+			row = tval_obj();
+			(void)tval_set_str(row, "id", db_res_get(res, i, 0));
+			(void)tval_set_str(row, "login", db_res_get(res, i, 1));
+			(void)tval_set_str(
+			    row, "teacher_name", db_res_get(res, i, 2));
+			(void)tval_set_str(
+			    row, "staff_no", db_res_get(res, i, 3));
+			(void)tval_set_str(row, "status_text",
+			    rec_word(app, r, "records.tstatus",
+				db_res_get(res, i, 4)));
+			(void)tval_set_str(row, "account_text",
+			    rec_word(app, r, "records.account",
+				db_res_get(res, i, 5)));
+			(void)tval_push(rows, row);
+		}
+		db_res_free(res);
+		(void)tval_set(ctx, "rows", rows);
+		rec_pages(app, r, ctx, "records.teachers.total", total, page,
+		    href.data);
 	}
-	db_res_free(res);
-	(void)tval_set(ctx, "rows", rows);
-	rec_pages(app, r, ctx, "records.teachers.total", total, page, href.data);
-	rc = 0;
-out:
-	buf_free(&sql);
-	buf_free(&where);
+	buf_free(&from);
 	buf_free(&href);
-	return rc;
+	return res != NULL ? 0 : -1;
 }
 
 enum request_outcome
@@ -116,6 +106,7 @@ teachers_get(struct app *app, struct request *r)
 	if (f == NULL)
 		return RQ_ERROR;
 	ctx = auth_page_ctx(app, r, "records.teachers.title");
+	rec_search_ctx(app, r, ctx, "/admin/teachers", "records.teachers.q_hint");
 	invalid = form_parse(f, r->query, strlen(r->query)) != 0;
 	rec_form_ctx(app, r, ctx, f, teachers_query_fields, TQ__MAX, invalid);
 	(void)tval_set(ctx, "statuses",
@@ -204,6 +195,9 @@ teacher_create(struct app *app, struct request *r, const char *login,
 	struct issue_facts facts = {NULL, NULL};
 	char pub[IDS_PUBLIC_LEN + 1], target[48];
 	struct db_param p[4];
+	struct rec_stmt st = {"INSERT INTO teachers (public_id, school_id, "
+			      "user_id, staff_no) VALUES (?, ?, ?, ?)",
+	    p, 4, "teachers_staff_no"};
 	struct buf d;
 	uint64_t uid;
 	int rc;
@@ -212,32 +206,19 @@ teacher_create(struct app *app, struct request *r, const char *login,
 		return -1;
 	rc = rec_issue_tx(app, r, "teacher", login, form_str(f, NT_NAME),
 	    &facts, NULL, NULL, 0, &uid, batch);
-	if (rc != 0)
-		goto fail;
-	rc = -1;
-	p[0] = DB_STR(pub);
-	p[1] = DB_INT((long long)r->auth->u.school_id);
-	p[2] = DB_INT((long long)uid);
-	p[3] = staff[0] != '\0' ? DB_STR(staff) : DB_NULLP;
-	if (db_exec(db,
-		"INSERT INTO teachers (public_id, school_id, user_id, "
-		"staff_no) VALUES (?, ?, ?, ?)",
-		p, 4, NULL, NULL) != 0) {
-		rc = rec_dup_key(db, "teachers_staff_no") ? 2 : -1;
-		goto fail;
+	if (rc == 0) {
+		p[0] = DB_STR(pub);
+		p[1] = DB_INT((long long)r->auth->u.school_id);
+		p[2] = DB_INT((long long)uid);
+		p[3] = staff[0] != '\0' ? DB_STR(staff) : DB_NULLP;
+		str_printf(target, sizeof(target), "teacher:%s", login);
+		teacher_detail(&d, form_str(f, NT_NAME), staff, NULL, batch);
+		rc = rec_change_tx(db, r, &st, 1, "record.create", target, d.data);
+		buf_free(&d);
+		if (rc == 1)
+			rc = 2;
 	}
-	str_printf(target, sizeof(target), "teacher:%s", login);
-	teacher_detail(&d, form_str(f, NT_NAME), staff, NULL, batch);
-	rc = rec_audit_tx(db, r, "record.create", target, d.data);
-	buf_free(&d);
-	if (rc != 0 || db_commit(db) != 0) {
-		rc = -1;
-		goto fail;
-	}
-	return 0;
-fail:
-	(void)db_rollback(db);
-	return rc;
+	return rec_end_tx(db, rc);
 }
 
 enum request_outcome
@@ -326,34 +307,33 @@ teacher_list(struct app *app, struct request *r, struct tval *ctx,
 {
 	struct db_param p[2] = {
 	    DB_INT(tid), DB_INT((long long)r->auth->u.school_id)};
+	static const char *const keys[] = {"id", "a", "b", "c"};
 	struct db_res *res = db_query(app_db(app), sql, p, 2);
-	struct tval *rows, *row;
 	char count[32];
-	size_t i;
 
 	if (res == NULL)
 		return -1;
-	rows = tval_list();
-	for (i = 0; i < db_res_rows(res); i++) {
-		row = tval_obj();
-		(void)tval_set_str(row, "id", db_res_get(res, i, 0));
-		(void)tval_set_str(row, "a", db_res_get(res, i, 1));
-		(void)tval_set_str(row, "b", db_res_get(res, i, 2));
-		(void)tval_set_str(row, "c", db_res_get(res, i, 3));
-		(void)tval_push(rows, row);
-	}
+	(void)tval_set(ctx, key, rec_rows(res, keys, ARRAY_SIZE(keys)));
 	str_printf(count, sizeof(count), "%s_count", key);
 	(void)tval_set_int(ctx, count, (long long)db_res_rows(res));
 	db_res_free(res);
-	(void)tval_set(ctx, key, rows);
 	return 0;
 }
 
-/* Renders a teacher's page with the status choice status; frees ctx and
- * res. */
+enum { TE_NAME, TE_STAFF, TE_STATUS, TE_CSRF, TE__MAX };
+static const struct form_field teacher_edit_fields[TE__MAX] = {
+    [TE_NAME] = {"teacher_name", FORM_TEXT, FORM_REQUIRED, 1, 100, NULL},
+    [TE_STAFF] = {"staff_no", FORM_PATTERN, 0, 1, 20, REC_CODE},
+    [TE_STATUS] = {"status", FORM_ENUM, FORM_REQUIRED, 0, 0,
+	TEACHER_STATUSES},
+    [TE_CSRF] = {"csrf", FORM_PATTERN, FORM_REQUIRED, 43, 43, REC_CSRF},
+};
+
+/* Renders a teacher's page, the status choice from f or the row; frees
+ * ctx and res. */
 static enum request_outcome
 teacher_page(struct app *app, struct request *r, struct tval *ctx,
-    struct db_res *res, const char *status, int code)
+    struct db_res *res, const struct form *f, int code)
 {
 	long long tid = db_res_int(res, 0, TR_ID);
 
@@ -373,8 +353,9 @@ teacher_page(struct app *app, struct request *r, struct tval *ctx,
 	(void)tval_set_str(ctx, "account_text",
 	    rec_word(app, r, "records.account", db_res_get(res, 0, TR_ACCOUNT)));
 	(void)tval_set(ctx, "statuses",
-	    rec_word_options(
-		app, r, "records.tstatus", TEACHER_STATUSES, status));
+	    rec_word_options(app, r, "records.tstatus", TEACHER_STATUSES,
+		f != NULL ? form_echo(f, TE_STATUS)
+			  : db_res_get(res, 0, TR_STATUS)));
 	db_res_free(res);
 	return auth_render(app, r, "records_teacher", ctx, code);
 }
@@ -386,7 +367,6 @@ teacher_get(struct app *app, struct request *r)
 	struct db_res *res = rec_find(
 	    app, r, teacher_find_sql, request_capture(r, "id"), &o);
 	struct tval *ctx;
-	char status[8];
 
 	if (res == NULL)
 		return o;
@@ -394,115 +374,68 @@ teacher_get(struct app *app, struct request *r)
 	rec_done_query(app, r, ctx, "teacher", "updated");
 	(void)tval_set_str(ctx, "f_teacher_name", db_res_get(res, 0, TR_NAME));
 	(void)tval_set_str(ctx, "f_staff_no", db_res_get(res, 0, TR_STAFF));
-	(void)str_copy(status, sizeof(status), db_res_get(res, 0, TR_STATUS));
-	return teacher_page(app, r, ctx, res, status, 200);
+	return teacher_page(app, r, ctx, res, NULL, 200);
 }
 
-enum { TE_NAME, TE_STAFF, TE_STATUS, TE_CSRF, TE__MAX };
-static const struct form_field teacher_edit_fields[TE__MAX] = {
-    [TE_NAME] = {"teacher_name", FORM_TEXT, FORM_REQUIRED, 1, 100, NULL},
-    [TE_STAFF] = {"staff_no", FORM_PATTERN, 0, 1, 20, REC_CODE},
-    [TE_STATUS] = {"status", FORM_ENUM, FORM_REQUIRED, 0, 0,
-	TEACHER_STATUSES},
-    [TE_CSRF] = {"csrf", FORM_PATTERN, FORM_REQUIRED, 43, 43, REC_CSRF},
-};
-
-/* Updates the teacher and their account's name with the audit row. 0, 1
- * when the staff number is taken, -1 on an error. */
+/* Updates the teacher and their account's name with the audit row: 0, 1
+ * refused (messages in ctx), -1 on an error. */
 static int
-teacher_update(struct app *app, struct request *r, const struct form *f,
-    const struct db_res *res)
+teacher_edit(struct app *app, struct request *r, struct tval *ctx,
+    const struct form *f, const struct db_res *res, int invalid,
+    const char **done)
 {
-	struct db *db = app_db(app);
 	const char *staff = form_str(f, TE_STAFF);
-	struct db_param p[5];
+	struct db_param pu[3], pt[4];
+	struct rec_stmt st[2] = {
+	    {"UPDATE users SET name = ? WHERE id = ? AND school_id = ?", pu,
+		3, NULL},
+	    {"UPDATE teachers SET staff_no = ?, status = ? WHERE id = ? AND "
+	     "school_id = ?",
+		pt, 4, "teachers_staff_no"},
+	};
 	char target[48];
 	struct buf d;
-	int rc = -1;
+	int rc = 0;
 
-	str_printf(target, sizeof(target), "teacher:%s",
-	    db_res_get(res, 0, TR_LOGIN));
-	teacher_detail(&d, form_str(f, TE_NAME), staff,
-	    form_str(f, TE_STATUS), NULL);
-	if (db_begin(db) != 0)
-		goto out;
-	p[0] = DB_STR(form_str(f, TE_NAME));
-	p[1] = DB_INT(db_res_int(res, 0, TR_UID));
-	p[2] = DB_INT((long long)r->auth->u.school_id);
-	if (db_exec(db,
-		"UPDATE users SET name = ? WHERE id = ? AND school_id = ?", p,
-		3, NULL, NULL) != 0)
-		goto fail;
-	p[0] = staff[0] != '\0' ? DB_STR(staff) : DB_NULLP;
-	p[1] = DB_STR(form_str(f, TE_STATUS));
-	p[2] = DB_INT(db_res_int(res, 0, TR_ID));
-	p[3] = DB_INT((long long)r->auth->u.school_id);
-	if (db_exec(db,
-		"UPDATE teachers SET staff_no = ?, status = ? WHERE id = ? AND "
-		"school_id = ?",
-		p, 4, NULL, NULL) != 0) {
-		rc = rec_dup_key(db, "teachers_staff_no") ? 1 : -1;
-		goto fail;
+	(void)done;
+	if (!invalid && form_has(f, TE_STAFF))
+		rc = teacher_staff_taken(app, r->auth->u.school_id, staff,
+		    db_res_int(res, 0, TR_ID));
+	if (rc == 0 && !invalid) {
+		pu[0] = DB_STR(form_str(f, TE_NAME));
+		pu[1] = DB_INT(db_res_int(res, 0, TR_UID));
+		pu[2] = DB_INT((long long)r->auth->u.school_id);
+		pt[0] = staff[0] != '\0' ? DB_STR(staff) : DB_NULLP;
+		pt[1] = DB_STR(form_str(f, TE_STATUS));
+		pt[2] = DB_INT(db_res_int(res, 0, TR_ID));
+		pt[3] = DB_INT((long long)r->auth->u.school_id);
+		str_printf(target, sizeof(target), "teacher:%s",
+		    db_res_get(res, 0, TR_LOGIN));
+		teacher_detail(&d, form_str(f, TE_NAME), staff,
+		    form_str(f, TE_STATUS), NULL);
+		rc = rec_change(app, r, st, 2, "record.update", target, d.data);
+		buf_free(&d);
 	}
-	if (rec_audit_tx(db, r, "record.update", target, d.data) != 0 ||
-	    db_commit(db) != 0)
-		goto fail;
-	rc = 0;
-	goto out;
-fail:
-	(void)db_rollback(db);
-out:
-	buf_free(&d);
+	if (rc == 1)
+		rec_error(app, r, ctx, "staff_no", "staff_no_taken");
 	return rc;
 }
+
+static const struct rec_item teacher_item = {
+    .find_sql = teacher_find_sql,
+    .pub_col = TR_PUB,
+    .title_key = "records.teacher.title",
+    .fields = teacher_edit_fields,
+    .nfields = TE__MAX,
+    .act = teacher_edit,
+    .page = teacher_page,
+    .base = "/admin/teachers/",
+    .done = "updated",
+    .anchor = "",
+};
 
 enum request_outcome
 teacher_post(struct app *app, struct request *r)
 {
-	enum request_outcome o;
-	struct db_res *res = rec_find(
-	    app, r, teacher_find_sql, request_capture(r, "id"), &o);
-	struct form *f;
-	struct tval *ctx;
-	char href[80], status[8];
-	int invalid, rc = 0;
-
-	if (res == NULL)
-		return o;
-	f = form_new(teacher_edit_fields, TE__MAX);
-	if (f == NULL) {
-		db_res_free(res);
-		return RQ_ERROR;
-	}
-	ctx = auth_page_ctx(app, r, "records.teacher.title");
-	invalid = form_parse(f, r->input.data, r->input.len) != 0;
-	rec_form_ctx(app, r, ctx, f, teacher_edit_fields, TE__MAX, invalid);
-	if (!invalid && form_has(f, TE_STAFF))
-		rc = teacher_staff_taken(app, r->auth->u.school_id,
-		    form_str(f, TE_STAFF), db_res_int(res, 0, TR_ID));
-	if (!invalid && rc == 0)
-		rc = teacher_update(app, r, f, res);
-	if (rc == 1) {
-		rec_error(app, r, ctx, "staff_no", "staff_no_taken");
-		invalid = 1;
-		rc = 0;
-	}
-	if (rc != 0) {
-		form_free(f);
-		db_res_free(res);
-		tval_free(ctx);
-		return RQ_UNAVAILABLE;
-	}
-	if (invalid) {
-		(void)str_copy(status, sizeof(status), form_echo(f, TE_STATUS));
-		form_free(f);
-		return teacher_page(app, r, ctx, res, status, 422);
-	}
-	str_printf(href, sizeof(href), "/admin/teachers/%s?done=updated",
-	    db_res_get(res, 0, TR_PUB));
-	form_free(f);
-	db_res_free(res);
-	tval_free(ctx);
-	request_redirect(r, href);
-	return RQ_OK;
+	return rec_item_post(app, r, &teacher_item);
 }

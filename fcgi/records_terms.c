@@ -30,27 +30,17 @@ terms_page(struct app *app, struct request *r, struct tval *ctx,
     const char *semester, int status)
 {
 	struct db_param p[1] = {DB_INT((long long)r->auth->u.school_id)};
+	static const char *const keys[] = {
+	    "id", "label", "starts_on", "ends_on", "courses"};
 	struct db_res *res = db_query(app_db(app), terms_list_sql, p, 1);
-	struct tval *rows, *row;
-	size_t i;
 
 	if (res == NULL) {
 		tval_free(ctx);
 		return RQ_UNAVAILABLE;
 	}
-	rows = tval_list();
-	for (i = 0; i < db_res_rows(res); i++) {
-		row = tval_obj();
-		(void)tval_set_str(row, "id", db_res_get(res, i, 0));
-		(void)tval_set_str(row, "label", db_res_get(res, i, 1));
-		(void)tval_set_str(row, "starts_on", db_res_get(res, i, 2));
-		(void)tval_set_str(row, "ends_on", db_res_get(res, i, 3));
-		(void)tval_set_str(row, "courses", db_res_get(res, i, 4));
-		(void)tval_push(rows, row);
-	}
+	(void)tval_set(ctx, "rows", rec_rows(res, keys, ARRAY_SIZE(keys)));
 	(void)tval_set_int(ctx, "count", (long long)db_res_rows(res));
 	db_res_free(res);
-	(void)tval_set(ctx, "rows", rows);
 	(void)tval_set(ctx, "semesters",
 	    rec_word_options(app, r, "records.semester", "1|2", semester));
 	return auth_render(app, r, "records_terms", ctx, status);
@@ -92,11 +82,14 @@ term_detail(struct buf *d, const char *starts, const char *ends)
 static int
 term_insert(struct app *app, struct request *r, const struct form *f)
 {
-	struct db *db = app_db(app);
 	char pub[IDS_PUBLIC_LEN + 1], target[32];
 	struct db_param p[6];
+	struct rec_stmt st = {"INSERT INTO terms (public_id, school_id, year, "
+			      "semester, starts_on, ends_on) VALUES (?, ?, ?, "
+			      "?, ?, ?)",
+	    p, 6, "terms_school_term"};
 	struct buf d;
-	int rc = -1;
+	int rc;
 
 	if (ids_public(pub) != 0)
 		return -1;
@@ -109,23 +102,7 @@ term_insert(struct app *app, struct request *r, const struct form *f)
 	str_printf(target, sizeof(target), "term:%lld-%s", form_int(f, TF_YEAR),
 	    form_str(f, TF_SEMESTER));
 	term_detail(&d, form_str(f, TF_STARTS), form_str(f, TF_ENDS));
-	if (db_begin(db) != 0)
-		goto out;
-	if (db_exec(db,
-		"INSERT INTO terms (public_id, school_id, year, semester, "
-		"starts_on, ends_on) VALUES (?, ?, ?, ?, ?, ?)",
-		p, 6, NULL, NULL) != 0) {
-		rc = rec_dup_key(db, "terms_school_term") ? 1 : -1;
-		(void)db_rollback(db);
-		goto out;
-	}
-	if (rec_audit_tx(db, r, "record.create", target, d.data) != 0 ||
-	    db_commit(db) != 0) {
-		(void)db_rollback(db);
-		goto out;
-	}
-	rc = 0;
-out:
+	rc = rec_change(app, r, &st, 1, "record.create", target, d.data);
 	buf_free(&d);
 	return rc;
 }
@@ -183,10 +160,11 @@ static const char term_find_sql[] =
 /* Renders a term's page from its row; frees ctx and res. */
 static enum request_outcome
 term_page(struct app *app, struct request *r, struct tval *ctx,
-    struct db_res *res, int status)
+    struct db_res *res, const struct form *f, int status)
 {
 	char href[64];
 
+	(void)f;
 	(void)tval_set_str(ctx, "id", db_res_get(res, 0, 5));
 	(void)tval_set_str(ctx, "label", db_res_get(res, 0, 1));
 	(void)tval_set_str(ctx, "courses", db_res_get(res, 0, 4));
@@ -211,7 +189,7 @@ term_get(struct app *app, struct request *r)
 	rec_done_query(app, r, ctx, "term", "updated");
 	(void)tval_set_str(ctx, "f_starts_on", db_res_get(res, 0, 2));
 	(void)tval_set_str(ctx, "f_ends_on", db_res_get(res, 0, 3));
-	return term_page(app, r, ctx, res, 200);
+	return term_page(app, r, ctx, res, NULL, 200);
 }
 
 enum { TE_STARTS, TE_ENDS, TE_CSRF, TE__MAX };
@@ -221,62 +199,53 @@ static const struct form_field term_edit_fields[TE__MAX] = {
     [TE_CSRF] = {"csrf", FORM_PATTERN, FORM_REQUIRED, 43, 43, REC_CSRF},
 };
 
-enum request_outcome
-term_post(struct app *app, struct request *r)
+/* The new dates with the audit row. */
+static int
+term_edit(struct app *app, struct request *r, struct tval *ctx,
+    const struct form *f, const struct db_res *row, int invalid,
+    const char **done)
 {
-	enum request_outcome o;
-	struct db_res *res = rec_find(
-	    app, r, term_find_sql, request_capture(r, "id"), &o);
-	struct db *db = app_db(app);
-	struct form *f;
-	struct tval *ctx;
 	struct db_param p[4];
-	char target[32], href[64];
+	struct rec_stmt st = {"UPDATE terms SET starts_on = ?, ends_on = ? "
+			      "WHERE id = ? AND school_id = ?",
+	    p, 4, NULL};
+	char target[32];
 	struct buf d;
-	int invalid, ok;
+	int rc;
 
-	if (res == NULL)
-		return o;
-	f = form_new(term_edit_fields, TE__MAX);
-	if (f == NULL) {
-		db_res_free(res);
-		return RQ_ERROR;
-	}
-	ctx = auth_page_ctx(app, r, "records.term.title");
-	invalid = form_parse(f, r->input.data, r->input.len) != 0;
-	rec_form_ctx(app, r, ctx, f, term_edit_fields, TE__MAX, invalid);
-	if (!invalid &&
-	    strcmp(form_str(f, TE_STARTS), form_str(f, TE_ENDS)) >= 0) {
+	(void)done;
+	if (invalid)
+		return 1;
+	if (strcmp(form_str(f, TE_STARTS), form_str(f, TE_ENDS)) >= 0) {
 		rec_error(app, r, ctx, "ends_on", "dates_order");
-		invalid = 1;
-	}
-	if (invalid) {
-		form_free(f);
-		return term_page(app, r, ctx, res, 422);
+		return 1;
 	}
 	p[0] = DB_STR(form_str(f, TE_STARTS));
 	p[1] = DB_STR(form_str(f, TE_ENDS));
-	p[2] = DB_INT(db_res_int(res, 0, 0));
+	p[2] = DB_INT(db_res_int(row, 0, 0));
 	p[3] = DB_INT((long long)r->auth->u.school_id);
-	str_printf(target, sizeof(target), "term:%s", db_res_get(res, 0, 1));
-	str_printf(
-	    href, sizeof(href), "/admin/terms/%s?done=updated", db_res_get(res, 0, 5));
+	str_printf(target, sizeof(target), "term:%s", db_res_get(row, 0, 1));
 	term_detail(&d, form_str(f, TE_STARTS), form_str(f, TE_ENDS));
-	ok = db_begin(db) == 0 &&
-	    db_exec(db,
-		"UPDATE terms SET starts_on = ?, ends_on = ? WHERE id = ? AND "
-		"school_id = ?",
-		p, 4, NULL, NULL) == 0 &&
-	    rec_audit_tx(db, r, "record.update", target, d.data) == 0 &&
-	    db_commit(db) == 0;
+	rc = rec_change(app, r, &st, 1, "record.update", target, d.data);
 	buf_free(&d);
-	form_free(f);
-	db_res_free(res);
-	tval_free(ctx);
-	if (!ok) {
-		(void)db_rollback(db);
-		return RQ_UNAVAILABLE;
-	}
-	request_redirect(r, href);
-	return RQ_OK;
+	return rc;
+}
+
+static const struct rec_item term_item = {
+    .find_sql = term_find_sql,
+    .pub_col = 5,
+    .title_key = "records.term.title",
+    .fields = term_edit_fields,
+    .nfields = TE__MAX,
+    .act = term_edit,
+    .page = term_page,
+    .base = "/admin/terms/",
+    .done = "updated",
+    .anchor = "",
+};
+
+enum request_outcome
+term_post(struct app *app, struct request *r)
+{
+	return rec_item_post(app, r, &term_item);
 }
