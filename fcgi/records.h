@@ -47,20 +47,20 @@ struct rec_stmt {
  * (event, target, detail) inside the caller's transaction. 0; k when a
  * statement failed on the k-th key of its dup_keys (1-based); -1 on any
  * other error. The caller rolls back unless it got 0. */
-int rec_change_tx(struct db *db, const struct request *r,
-    const struct rec_stmt *st, size_t n, const char *event,
-    const char *target, const char *detail);
+int
+rec_change_tx(struct db *db, const struct request *r, const struct rec_stmt *st,
+    size_t n, const char *event, const char *target, const char *detail);
 /* Ends the caller's transaction by rc: commits when it is 0 (-1 when that
  * fails), rolls back otherwise. Returns the outcome. */
 int rec_end_tx(struct db *db, int rc);
 /* The same in its own transaction: committed, or rolled back whole. */
-int rec_change(struct app *app, const struct request *r,
-    const struct rec_stmt *st, size_t n, const char *event,
-    const char *target, const char *detail);
+int
+rec_change(struct app *app, const struct request *r, const struct rec_stmt *st,
+    size_t n, const char *event, const char *target, const char *detail);
 /* The same in its own transaction, for views (personal_data.view). The
  * page must not be shown when it fails. 0/-1. */
-int rec_audit_view(struct app *app, const struct request *r,
-    const char *target, const char *detail);
+int rec_audit_view(struct app *app, const struct request *r, const char *target,
+    const char *detail);
 
 /*
  * The form as the user left it: for each field but csrf, "f_<name>" is the
@@ -128,8 +128,8 @@ struct rec_item {
 	const char *done; /* "updated" */
 	const char *anchor; /* "" or "#roster" */
 };
-enum request_outcome rec_item_post(
-    struct app *app, struct request *r, const struct rec_item *it);
+enum request_outcome
+rec_item_post(struct app *app, struct request *r, const struct rec_item *it);
 
 /* One page of a list: "SELECT COUNT(*) <from>" into *total, then
  * "SELECT <cols> <from> ORDER BY <order> LIMIT ? OFFSET ?" for page. p
@@ -139,20 +139,20 @@ struct db_res *rec_page_query(struct app *app, const char *cols,
     long page, long long *total);
 /* The rows of res as a list of objects, column i under keys[i] (NULL:
  * left out); n keys. */
-struct tval *rec_rows(const struct db_res *res, const char *const *keys,
-    size_t n);
+struct tval *
+rec_rows(const struct db_res *res, const char *const *keys, size_t n);
 
 /* Options of a select: {value, label, selected} from columns 0 and 1 of
  * res, selected where the value is one of selected[0..nsel). */
-struct tval *rec_options(const struct db_res *res, const char *const *selected,
-    size_t nsel);
+struct tval *
+rec_options(const struct db_res *res, const char *const *selected, size_t nsel);
 /* The choices of an ENUM-like field whose labels are messages
  * <prefix>.<word>: {value, label, selected}. */
 struct tval *rec_word_options(struct app *app, struct request *r,
     const char *prefix, const char *words, const char *selected);
 /* The message <prefix>.<word>, or word itself when there is none. */
-const char *rec_word(struct app *app, struct request *r, const char *prefix,
-    const char *word);
+const char *rec_word(
+    struct app *app, struct request *r, const char *prefix, const char *word);
 
 /* Appends "&name=value" ("name=value" after '?') to a link, the value
  * percent-encoded outside RFC 3986's unreserved set. */
@@ -182,8 +182,8 @@ void rec_like(const char *s, char *out, size_t outlen);
 struct issue_facts;
 int rec_issue_tx(struct app *app, struct request *r, const char *role,
     const char *login, const char *name, const struct issue_facts *facts,
-    const char *student_no, const char *class_name, int seat,
-    uint64_t *user_id, char batch[23]);
+    const char *student_no, const char *class_name, int seat, uint64_t *user_id,
+    char batch[23]);
 
 /* The options of a select of the school's teachers (value public id,
  * label "name (login)"): the active ones, and those who left only when

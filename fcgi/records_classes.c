@@ -102,8 +102,8 @@ classes_get(struct app *app, struct request *r)
 		if (form_has(f, CQ_YEAR))
 			year = (long)form_int(f, CQ_YEAR);
 		if (form_has(f, CQ_DONE))
-			rec_notice(app, r, ctx, "classes",
-			    form_str(f, CQ_DONE), "created");
+			rec_notice(app, r, ctx, "classes", form_str(f, CQ_DONE),
+			    "created");
 	}
 	form_free(f);
 	(void)tval_set_int(ctx, "f_year", year);
@@ -131,8 +131,8 @@ class_detail(struct buf *d, const char *name, long long grade,
 	buf_json_kv(d, "name", name);
 	buf_json_ki(d, "grade", grade);
 	if (homeroom != NULL)
-		buf_json_kv(d, "homeroom",
-		    homeroom[0] != '\0' ? homeroom : NULL);
+		buf_json_kv(
+		    d, "homeroom", homeroom[0] != '\0' ? homeroom : NULL);
 	if (code_was != NULL)
 		buf_json_kv(d, "code_was", code_was);
 	buf_putc(d, '}');
@@ -162,8 +162,8 @@ class_insert(struct app *app, struct request *r, const struct form *f)
 	p[5] = DB_INT(form_int(f, CF_GRADE));
 	str_printf(target, sizeof(target), "class:%lld:%s",
 	    form_int(f, CF_YEAR), form_str(f, CF_CODE));
-	class_detail(&d, form_str(f, CF_NAME), form_int(f, CF_GRADE), NULL,
-	    NULL);
+	class_detail(
+	    &d, form_str(f, CF_NAME), form_int(f, CF_GRADE), NULL, NULL);
 	rc = rec_change(app, r, &st, 1, "record.create", target, d.data);
 	buf_free(&d);
 	return rc;
@@ -183,9 +183,8 @@ classes_post(struct app *app, struct request *r)
 	ctx = auth_page_ctx(app, r, "records.classes.title");
 	invalid = form_parse(f, r->input.data, r->input.len) != 0;
 	rec_form_ctx(app, r, ctx, f, class_fields, CF__MAX, invalid);
-	year = form_error(f, CF_YEAR) == FORM_E_OK
-	    ? (long)form_int(f, CF_YEAR)
-	    : roc_school_year_now();
+	year = form_error(f, CF_YEAR) == FORM_E_OK ? (long)form_int(f, CF_YEAR)
+						   : roc_school_year_now();
 	if (!invalid) {
 		rc = class_insert(app, r, f);
 		if (rc < 0) {
@@ -204,8 +203,8 @@ classes_post(struct app *app, struct request *r)
 		return classes_page(app, r, ctx, year, 422);
 	}
 	tval_free(ctx);
-	str_printf(href, sizeof(href), "/admin/classes?year=%ld&done=created",
-	    year);
+	str_printf(
+	    href, sizeof(href), "/admin/classes?year=%ld&done=created", year);
 	request_redirect(r, href);
 	return RQ_OK;
 }
@@ -219,8 +218,18 @@ static const char class_find_sql[] =
     "c.school_id), COALESCE(c.homeroom_teacher_id, 0) FROM classes c LEFT "
     "JOIN teachers t ON t.id = c.homeroom_teacher_id LEFT JOIN users u ON "
     "u.id = t.user_id WHERE c.public_id = ? AND c.school_id = ?";
-enum { CR_ID, CR_PUB, CR_YEAR, CR_CODE, CR_NAME, CR_GRADE, CR_HR_PUB,
-    CR_HR_LOGIN, CR_STUDENTS, CR_HR_ID };
+enum {
+	CR_ID,
+	CR_PUB,
+	CR_YEAR,
+	CR_CODE,
+	CR_NAME,
+	CR_GRADE,
+	CR_HR_PUB,
+	CR_HR_LOGIN,
+	CR_STUDENTS,
+	CR_HR_ID
+};
 
 enum { CE_CODE, CE_NAME, CE_GRADE, CE_HOMEROOM, CE_CSRF, CE__MAX };
 static const struct form_field class_edit_fields[CE__MAX] = {
@@ -267,8 +276,8 @@ enum request_outcome
 class_get(struct app *app, struct request *r)
 {
 	enum request_outcome o;
-	struct db_res *res = rec_find(
-	    app, r, class_find_sql, request_capture(r, "id"), &o);
+	struct db_res *res =
+	    rec_find(app, r, class_find_sql, request_capture(r, "id"), &o);
 	struct tval *ctx;
 
 	if (res == NULL)

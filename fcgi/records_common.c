@@ -210,14 +210,15 @@ rec_options(const struct db_res *res, const char *const *selected, size_t nsel)
 	for (i = 0; i < db_res_rows(res); i++) {
 		v = db_res_get(res, i, 0);
 		(void)tval_push(list,
-		    rec_option(v, db_res_get(res, i, 1), rec_in(v, selected, nsel)));
+		    rec_option(
+			v, db_res_get(res, i, 1), rec_in(v, selected, nsel)));
 	}
 	return list;
 }
 
 const char *
-rec_word(struct app *app, struct request *r, const char *prefix,
-    const char *word)
+rec_word(
+    struct app *app, struct request *r, const char *prefix, const char *word)
 {
 	char key[96];
 
@@ -242,7 +243,8 @@ rec_word_options(struct app *app, struct request *r, const char *prefix,
 			word[n] = '\0';
 			(void)tval_push(list,
 			    rec_option(word, rec_word(app, r, prefix, word),
-				selected != NULL && strcmp(selected, word) == 0));
+				selected != NULL &&
+				    strcmp(selected, word) == 0));
 		}
 		p += n;
 		if (*p == '|')
@@ -373,7 +375,8 @@ rec_teacher_options(struct app *app, struct request *r,
 		sel = rec_in(v, selected, nsel);
 		if (!sel && strcmp(db_res_get(res, i, 2), "active") != 0)
 			continue;
-		(void)tval_push(list, rec_option(v, db_res_get(res, i, 1), sel));
+		(void)tval_push(
+		    list, rec_option(v, db_res_get(res, i, 1), sel));
 	}
 	db_res_free(res);
 	return list;
@@ -408,8 +411,8 @@ rec_teacher_find(struct app *app, uint64_t school_id, const char *pub,
 int
 rec_issue_tx(struct app *app, struct request *r, const char *role,
     const char *login, const char *name, const struct issue_facts *facts,
-    const char *student_no, const char *class_name, int seat,
-    uint64_t *user_id, char batch[IDS_PUBLIC_LEN + 1])
+    const char *student_no, const char *class_name, int seat, uint64_t *user_id,
+    char batch[IDS_PUBLIC_LEN + 1])
 {
 	struct db *db = app_db(app);
 	const struct user *me = &r->auth->u;
@@ -419,8 +422,8 @@ rec_issue_tx(struct app *app, struct request *r, const char *role,
 
 	memset(&l, 0, sizeof(l));
 	memset(&iss, 0, sizeof(iss));
-	if (issue_account_tx(db, me->school_id, role, login, name, facts,
-		&iss) != 0) {
+	if (issue_account_tx(
+		db, me->school_id, role, login, name, facts, &iss) != 0) {
 		rc = rec_dup_key(db, "users_login") ? 1 : -1;
 		goto out;
 	}
@@ -472,9 +475,8 @@ rec_dup_which(struct db *db, const char *keys)
 }
 
 int
-rec_change_tx(struct db *db, const struct request *r,
-    const struct rec_stmt *st, size_t n, const char *event,
-    const char *target, const char *detail)
+rec_change_tx(struct db *db, const struct request *r, const struct rec_stmt *st,
+    size_t n, const char *event, const char *target, const char *detail)
 {
 	size_t i;
 	int k;
@@ -499,9 +501,8 @@ rec_end_tx(struct db *db, int rc)
 }
 
 int
-rec_change(struct app *app, const struct request *r,
-    const struct rec_stmt *st, size_t n, const char *event,
-    const char *target, const char *detail)
+rec_change(struct app *app, const struct request *r, const struct rec_stmt *st,
+    size_t n, const char *event, const char *target, const char *detail)
 {
 	struct db *db = app_db(app);
 	int rc;
@@ -516,8 +517,8 @@ enum request_outcome
 rec_item_post(struct app *app, struct request *r, const struct rec_item *it)
 {
 	enum request_outcome o;
-	struct db_res *row = rec_find(
-	    app, r, it->find_sql, request_capture(r, "id"), &o);
+	struct db_res *row =
+	    rec_find(app, r, it->find_sql, request_capture(r, "id"), &o);
 	const char *done = it->done;
 	struct form *f;
 	struct tval *ctx;

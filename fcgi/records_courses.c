@@ -107,8 +107,9 @@ courses_rows(struct app *app, struct request *r, struct tval *ctx,
 
 	buf_init(&from);
 	buf_init(&href);
-	buf_puts(&from, "FROM courses c WHERE c.school_id = ? AND "
-			"c.term_id = ?");
+	buf_puts(&from,
+	    "FROM courses c WHERE c.school_id = ? AND "
+	    "c.term_id = ?");
 	p[np++] = DB_INT((long long)r->auth->u.school_id);
 	p[np++] = DB_INT(tid);
 	buf_puts(&href, "/admin/courses?");
@@ -116,8 +117,9 @@ courses_rows(struct app *app, struct request *r, struct tval *ctx,
 	if (q[0] != '\0') {
 		rec_like(q, like, sizeof(like));
 		/* code is ASCII: see students_rows. */
-		buf_puts(&from, " AND (CONVERT(c.code USING utf8mb4) LIKE ? "
-				"ESCAPE '!' OR c.name LIKE ? ESCAPE '!')");
+		buf_puts(&from,
+		    " AND (CONVERT(c.code USING utf8mb4) LIKE ? "
+		    "ESCAPE '!' OR c.name LIKE ? ESCAPE '!')");
 		p[np++] = DB_STR(like);
 		p[np++] = DB_STR(like);
 		rec_qs(&href, "q", q);
@@ -131,7 +133,8 @@ courses_rows(struct app *app, struct request *r, struct tval *ctx,
 	    "e.course_id = c.id AND e.school_id = c.school_id)",
 	    from.data, "c.code", p, np, page, &total);
 	if (res != NULL) {
-		(void)tval_set(ctx, "rows", rec_rows(res, keys, ARRAY_SIZE(keys)));
+		(void)tval_set(
+		    ctx, "rows", rec_rows(res, keys, ARRAY_SIZE(keys)));
 		db_res_free(res);
 		rec_pages(app, r, ctx, "records.courses.total", total, page,
 		    href.data);
@@ -196,7 +199,8 @@ courses_get(struct app *app, struct request *r)
 		    form_has(f, CQ_PAGE) ? (long)form_int(f, CQ_PAGE) : 1);
 		(void)tval_set_bool(ctx, "shown", 1);
 		(void)tval_set_str(ctx, "term_label", label);
-		str_printf(href, sizeof(href), "/admin/courses/new?term=%s", pub);
+		str_printf(
+		    href, sizeof(href), "/admin/courses/new?term=%s", pub);
 		(void)tval_set_str(ctx, "new_href", href);
 	}
 	if (rc >= 0)
@@ -217,8 +221,8 @@ enum { CF_CODE, CF_NAME, CF_CREDITS, CF_TEACHERS, CF_TERM, CF_CSRF, CF__MAX };
 	[CF_CODE] = {"code", FORM_PATTERN, FORM_REQUIRED, 1, 32, COURSE_CODE}, \
 	[CF_NAME] = {"course_name", FORM_TEXT, FORM_REQUIRED, 1, 100, NULL},   \
 	[CF_CREDITS] = {"credits", FORM_INT, FORM_REQUIRED, 0, 30, NULL},      \
-	[CF_TEACHERS] = {"teachers", FORM_PATTERN, FORM_REPEAT, 22, 22,        \
-	    REC_PUBLIC_ID}
+	[CF_TEACHERS] = {                                                      \
+	    "teachers", FORM_PATTERN, FORM_REPEAT, 22, 22, REC_PUBLIC_ID}
 
 static const struct form_field course_new_fields[CF__MAX] = {
     COURSE_FIELDS,
@@ -274,8 +278,9 @@ course_teachers_check(struct app *app, struct request *r, struct tval *ctx,
 		    form_str_at(f, CF_TEACHERS, i), &id, status, login);
 		if (rc < 0)
 			return -1;
-		if (rc == 0 || (strcmp(status, "active") != 0 &&
-				   !course_kept((long long)id, keep, nkeep))) {
+		if (rc == 0 ||
+		    (strcmp(status, "active") != 0 &&
+			!course_kept((long long)id, keep, nkeep))) {
 			rec_error(app, r, ctx, "teachers", "no_such_teacher");
 			return 0;
 		}
@@ -292,8 +297,8 @@ course_teachers_check(struct app *app, struct request *r, struct tval *ctx,
 
 /* The teachers' options with the submitted choices (or sel) selected. */
 static struct tval *
-course_teacher_options(struct app *app, struct request *r,
-    const struct form *f, const char *const *sel, size_t nsel)
+course_teacher_options(struct app *app, struct request *r, const struct form *f,
+    const char *const *sel, size_t nsel)
 {
 	const char *chosen[COURSE_TEACHERS_MAX];
 	size_t i, n;
@@ -463,7 +468,8 @@ courses_post(struct app *app, struct request *r)
 	invalid = form_parse(f, r->input.data, r->input.len) != 0;
 	rec_form_ctx(app, r, ctx, f, course_new_fields, CF__MAX, invalid);
 	if (form_has(f, CF_TERM) && form_error(f, CF_TERM) == FORM_E_OK) {
-		rc = course_term_find(app, r, form_str(f, CF_TERM), &tid, label);
+		rc =
+		    course_term_find(app, r, form_str(f, CF_TERM), &tid, label);
 		if (rc == 0) {
 			rec_error(app, r, ctx, "term", "no_such_term");
 			invalid = 1;
@@ -486,8 +492,7 @@ courses_post(struct app *app, struct request *r)
 		return RQ_UNAVAILABLE;
 	}
 	if (invalid) {
-		o = course_new_page(
-		    app, r, ctx, f, form_echo(f, CF_TERM), 422);
+		o = course_new_page(app, r, ctx, f, form_echo(f, CF_TERM), 422);
 		form_free(f);
 		return o;
 	}
@@ -522,8 +527,8 @@ struct course_current {
 };
 
 static int
-course_current(struct app *app, struct request *r, long long cid,
-    struct course_current *c)
+course_current(
+    struct app *app, struct request *r, long long cid, struct course_current *c)
 {
 	struct db_param p[2] = {
 	    DB_INT(cid), DB_INT((long long)r->auth->u.school_id)};
@@ -538,7 +543,8 @@ course_current(struct app *app, struct request *r, long long cid,
 		return -1;
 	c->n = 0;
 	for (i = 0; i < db_res_rows(res) && i < COURSE_TEACHERS_MAX; i++) {
-		(void)str_copy(c->pub[i], sizeof(c->pub[0]), db_res_get(res, i, 0));
+		(void)str_copy(
+		    c->pub[i], sizeof(c->pub[0]), db_res_get(res, i, 0));
 		c->sel[i] = c->pub[i];
 		c->id[i] = db_res_int(res, i, 1);
 		c->n++;
@@ -641,15 +647,15 @@ enum request_outcome
 course_get(struct app *app, struct request *r)
 {
 	enum request_outcome o;
-	struct db_res *res = rec_find(
-	    app, r, course_find_sql, request_capture(r, "id"), &o);
+	struct db_res *res =
+	    rec_find(app, r, course_find_sql, request_capture(r, "id"), &o);
 	struct tval *ctx;
 
 	if (res == NULL)
 		return o;
 	ctx = auth_page_ctx(app, r, "records.course.title");
-	rec_done_query(app, r, ctx, "course",
-	    "created|updated|enrolled|unenrolled");
+	rec_done_query(
+	    app, r, ctx, "course", "created|updated|enrolled|unenrolled");
 	return course_render(app, r, ctx, res, NULL, 0, 200);
 }
 
@@ -689,8 +695,8 @@ course_edit(struct app *app, struct request *r, struct tval *ctx,
 	n = course_change_teachers(&c, r, db_res_get(res, 0, CR_PUB), &t, 1);
 	str_printf(target, sizeof(target), "course:%s:%s",
 	    db_res_get(res, 0, CR_TERM), form_str(f, CF_CODE));
-	course_detail(&d, f, &t,
-	    strcasecmp(old, form_str(f, CF_CODE)) != 0 ? old : NULL);
+	course_detail(
+	    &d, f, &t, strcasecmp(old, form_str(f, CF_CODE)) != 0 ? old : NULL);
 	rc = rec_change(app, r, c.st, n, "record.update", target, d.data);
 	buf_free(&d);
 	if (rc == 1)
@@ -723,8 +729,8 @@ course_post(struct app *app, struct request *r)
  * transaction: 0, 1 when it is a duplicate enrolment, -1. */
 static int
 course_enrolment_change(struct app *app, struct request *r,
-    const struct rec_stmt *st, const char *event,
-    const struct db_res *course, const char *student_no)
+    const struct rec_stmt *st, const char *event, const struct db_res *course,
+    const char *student_no)
 {
 	char target[96];
 
@@ -774,7 +780,8 @@ course_enrol(struct app *app, struct request *r, struct tval *ctx,
 	    strcmp(db_res_get(res, 0, 1), "suspended") != 0)
 		why = "not_enrollable";
 	sid = why == NULL ? db_res_int(res, 0, 0) : 0;
-	(void)str_copy(no, sizeof(no), why == NULL ? db_res_get(res, 0, 2) : "");
+	(void)str_copy(
+	    no, sizeof(no), why == NULL ? db_res_get(res, 0, 2) : "");
 	db_res_free(res);
 	if (why == NULL) {
 		if (ids_public(pub) != 0)
@@ -856,7 +863,8 @@ course_unenrol(struct app *app, struct request *r, struct tval *ctx,
 	p[1] = DB_INT((long long)r->auth->u.school_id);
 	(void)str_copy(no, sizeof(no), db_res_get(e, 0, 1));
 	db_res_free(e);
-	rc = course_enrolment_change(app, r, &st, "enrolment.remove", course, no);
+	rc = course_enrolment_change(
+	    app, r, &st, "enrolment.remove", course, no);
 	return rc == 0 ? 0 : -1;
 }
 

@@ -88,8 +88,8 @@ static const struct form_field students_query_fields[SQ__MAX] = {
 
 /* One row of the list, masked. */
 static struct tval *
-students_row(struct app *app, struct request *r, const struct db_res *res,
-    size_t i)
+students_row(
+    struct app *app, struct request *r, const struct db_res *res, size_t i)
 {
 	struct tval *row = tval_obj();
 	char masked[11], name[512];
@@ -123,17 +123,19 @@ students_rows(struct app *app, struct request *r, struct tval *ctx,
 
 	buf_init(&from);
 	buf_init(&href);
-	buf_puts(&from, "FROM students s LEFT JOIN classes c ON c.id = "
-			"s.class_id WHERE s.school_id = ?");
+	buf_puts(&from,
+	    "FROM students s LEFT JOIN classes c ON c.id = "
+	    "s.class_id WHERE s.school_id = ?");
 	p[np++] = DB_INT((long long)r->auth->u.school_id);
 	buf_puts(&href, "/admin/students?");
 	if (form_has(f, SQ_Q)) {
 		rec_like(form_str(f, SQ_Q), like, sizeof(like));
 		/* student_no is ASCII: a Chinese search text must not meet
 		 * it in its own character set. */
-		buf_puts(&from, " AND (CONVERT(s.student_no USING utf8mb4) "
-				"LIKE ? ESCAPE '!' OR s.name LIKE ? ESCAPE "
-				"'!')");
+		buf_puts(&from,
+		    " AND (CONVERT(s.student_no USING utf8mb4) "
+		    "LIKE ? ESCAPE '!' OR s.name LIKE ? ESCAPE "
+		    "'!')");
 		p[np++] = DB_STR(like);
 		p[np++] = DB_STR(like);
 		rec_qs(&href, "q", form_str(f, SQ_Q));
@@ -177,7 +179,8 @@ students_get(struct app *app, struct request *r)
 	if (f == NULL)
 		return RQ_ERROR;
 	ctx = auth_page_ctx(app, r, "records.students.title");
-	rec_search_ctx(app, r, ctx, "/admin/students", "records.students.q_hint");
+	rec_search_ctx(
+	    app, r, ctx, "/admin/students", "records.students.q_hint");
 	invalid = form_parse(f, r->query, strlen(r->query)) != 0;
 	rec_form_ctx(app, r, ctx, f, students_query_fields, SQ__MAX, invalid);
 	(void)tval_set(ctx, "statuses",
@@ -195,7 +198,8 @@ students_get(struct app *app, struct request *r)
 		tval_free(ctx);
 		return RQ_UNAVAILABLE;
 	}
-	return auth_render(app, r, "records_students", ctx, invalid ? 422 : 200);
+	return auth_render(
+	    app, r, "records_students", ctx, invalid ? 422 : 200);
 }
 
 /* ------------------------------------------- the fields of a student */
@@ -216,8 +220,7 @@ enum { SF_NO, SF_NAME, SF_TWID, SF_BIRTH, SF_CLASS, SF_SEAT, SF_COMMON };
 enum { SN_STATUS = SF_COMMON, SN_CSRF, SN__MAX };
 static const struct form_field student_new_fields[SN__MAX] = {
     STUDENT_COMMON_FIELDS(FORM_REQUIRED),
-    [SN_STATUS] = {"status", FORM_ENUM, FORM_REQUIRED, 0, 0,
-	STUDENT_STATUSES},
+    [SN_STATUS] = {"status", FORM_ENUM, FORM_REQUIRED, 0, 0, STUDENT_STATUSES},
     [SN_CSRF] = {"csrf", FORM_PATTERN, FORM_REQUIRED, 43, 43, REC_CSRF},
 };
 
@@ -271,8 +274,8 @@ static const char student_twid_taken_sql[] =
 
 /* The class chosen, within the school. 1 found, 0 not, -1 on error. */
 static int
-student_class(struct app *app, struct request *r, const char *pub,
-    struct student_in *in)
+student_class(
+    struct app *app, struct request *r, const char *pub, struct student_in *in)
 {
 	struct db_param p[2] = {
 	    DB_STR(pub), DB_INT((long long)r->auth->u.school_id)};
@@ -287,8 +290,8 @@ student_class(struct app *app, struct request *r, const char *pub,
 	found = db_res_rows(res) == 1;
 	if (found) {
 		in->class_id = (uint64_t)db_res_int(res, 0, 0);
-		(void)str_copy(
-		    in->class_name, sizeof(in->class_name), db_res_get(res, 0, 1));
+		(void)str_copy(in->class_name, sizeof(in->class_name),
+		    db_res_get(res, 0, 1));
 		(void)str_copy(in->class_label, sizeof(in->class_label),
 		    db_res_get(res, 0, 2));
 	}
@@ -317,7 +320,7 @@ student_check(struct app *app, struct request *r, struct tval *ctx,
 			rec_error(app, r, ctx, "national_id", "twid_checksum");
 			bad = 1;
 		} else if (pii_twid_normalise(form_str(f, SF_TWID), in->twid) !=
-			       0 ||
+			0 ||
 		    pii_twid_hmac(app->lookup_key, in->twid, in->hmac) != 0)
 			return -1;
 		else {
@@ -350,12 +353,13 @@ student_check(struct app *app, struct request *r, struct tval *ctx,
 		}
 	}
 	if (form_error(f, SF_NO) == FORM_E_OK && form_has(f, SF_NO)) {
-		rc = student_taken(app, r, student_no_taken_sql,
-		    form_str(f, SF_NO), except);
+		rc = student_taken(
+		    app, r, student_no_taken_sql, form_str(f, SF_NO), except);
 		if (rc < 0)
 			return -1;
 		if (rc == 1) {
-			rec_error(app, r, ctx, "student_no", "student_no_taken");
+			rec_error(
+			    app, r, ctx, "student_no", "student_no_taken");
 			bad = 1;
 		}
 	}
@@ -449,11 +453,11 @@ student_create(struct app *app, struct request *r, const struct form *f,
 			rc = 3;
 			break;
 		}
-		rc = rec_issue_tx(app, r, "student", login,
-		    form_str(f, SF_NAME), &facts, form_str(f, SF_NO),
-		    in->class_name,
-		    form_has(f, SF_SEAT) ? (int)form_int(f, SF_SEAT) : 0,
-		    &uid, batch);
+		rc =
+		    rec_issue_tx(app, r, "student", login, form_str(f, SF_NAME),
+			&facts, form_str(f, SF_NO), in->class_name,
+			form_has(f, SF_SEAT) ? (int)form_int(f, SF_SEAT) : 0,
+			&uid, batch);
 	}
 	if (rc == 0) {
 		p[0] = DB_STR(pub);
@@ -473,7 +477,8 @@ student_create(struct app *app, struct request *r, const struct form *f,
 		str_printf(
 		    target, sizeof(target), "student:%s", form_str(f, SF_NO));
 		student_create_detail(&d, f, in, login, batch);
-		rc = rec_change_tx(db, r, &st, 1, "record.create", target, d.data);
+		rc = rec_change_tx(
+		    db, r, &st, 1, "record.create", target, d.data);
 		buf_free(&d);
 	} else if (rc == 1)
 		rc = -1; /* no free login after STUDENT_LOGIN_TRIES */
@@ -500,11 +505,13 @@ students_post(struct app *app, struct request *r)
 	if (rc == 0 && !invalid) {
 		rc = student_create(app, r, f, &in, batch);
 		if (rc == 1)
-			rec_error(app, r, ctx, "student_no", "student_no_taken");
+			rec_error(
+			    app, r, ctx, "student_no", "student_no_taken");
 		else if (rc == 2)
 			rec_error(app, r, ctx, "national_id", "twid_taken");
 		else if (rc == 3)
-			rec_error(app, r, ctx, "student_no", "student_no_login");
+			rec_error(
+			    app, r, ctx, "student_no", "student_no_login");
 	}
 	student_in_wipe(&in);
 	if (rc < 0) {
@@ -536,9 +543,24 @@ static const char student_find_sql[] =
     "COALESCE(s.user_id, 0), s.national_id_hmac FROM students s LEFT JOIN "
     "classes c ON c.id = s.class_id LEFT JOIN users u ON u.id = s.user_id "
     "WHERE s.public_id = ? AND s.school_id = ?";
-enum { ST_ID, ST_PUB, ST_NO, ST_NAME, ST_KIND, ST_SEALED, ST_BIRTH,
-    ST_CLASS_PUB, ST_CLASS, ST_SEAT, ST_STATUS, ST_CHANGED, ST_LOGIN,
-    ST_ACCOUNT, ST_UID, ST_HMAC };
+enum {
+	ST_ID,
+	ST_PUB,
+	ST_NO,
+	ST_NAME,
+	ST_KIND,
+	ST_SEALED,
+	ST_BIRTH,
+	ST_CLASS_PUB,
+	ST_CLASS,
+	ST_SEAT,
+	ST_STATUS,
+	ST_CHANGED,
+	ST_LOGIN,
+	ST_ACCOUNT,
+	ST_UID,
+	ST_HMAC
+};
 
 static const char student_enrolments_sql[] =
     "SELECT CONCAT(te.year, '-', te.semester), c.public_id, c.code, c.name, "
@@ -554,7 +576,8 @@ student_enrolments(
 {
 	struct db_param p[2] = {
 	    DB_INT(sid), DB_INT((long long)r->auth->u.school_id)};
-	struct db_res *res = db_query(app_db(app), student_enrolments_sql, p, 2);
+	struct db_res *res =
+	    db_query(app_db(app), student_enrolments_sql, p, 2);
 	struct tval *terms, *term = NULL, *courses = NULL, *c;
 	const char *label, *last = "";
 	size_t i;
@@ -638,10 +661,12 @@ student_page(struct app *app, struct request *r, struct tval *ctx,
 	(void)tval_set_str(ctx, "seat_no", db_res_get(res, 0, ST_SEAT));
 	(void)tval_set_str(ctx, "status_text",
 	    rec_word(app, r, "records.status", db_res_get(res, 0, ST_STATUS)));
-	(void)tval_set_str(ctx, "status_changed", db_res_get(res, 0, ST_CHANGED));
+	(void)tval_set_str(
+	    ctx, "status_changed", db_res_get(res, 0, ST_CHANGED));
 	(void)tval_set_str(ctx, "login", db_res_get(res, 0, ST_LOGIN));
 	(void)tval_set_str(ctx, "account_text",
-	    rec_word(app, r, "records.account", db_res_get(res, 0, ST_ACCOUNT)));
+	    rec_word(
+		app, r, "records.account", db_res_get(res, 0, ST_ACCOUNT)));
 	(void)tval_set(ctx, "statuses",
 	    rec_word_options(
 		app, r, "records.status", STUDENT_STATUSES, status));
@@ -667,7 +692,8 @@ student_edit_page(struct app *app, struct request *r, struct tval *ctx,
 	if (f == NULL)
 		student_edit_values(ctx, res);
 	return student_page(app, r, ctx, res,
-	    f != NULL ? form_echo(f, SF_CLASS) : db_res_get(res, 0, ST_CLASS_PUB),
+	    f != NULL ? form_echo(f, SF_CLASS)
+		      : db_res_get(res, 0, ST_CLASS_PUB),
 	    db_res_get(res, 0, ST_STATUS), code);
 }
 
@@ -675,8 +701,8 @@ enum request_outcome
 student_get(struct app *app, struct request *r)
 {
 	enum request_outcome o;
-	struct db_res *res = rec_find(
-	    app, r, student_find_sql, request_capture(r, "id"), &o);
+	struct db_res *res =
+	    rec_find(app, r, student_find_sql, request_capture(r, "id"), &o);
 	struct tval *ctx;
 
 	if (res == NULL)
@@ -700,8 +726,8 @@ student_changes(struct buf *d, const struct form *f,
 
 	changed[0] = strcasecmp(form_str(f, SF_NO), db_res_get(res, 0, ST_NO));
 	changed[1] = strcmp(form_str(f, SF_NAME), db_res_get(res, 0, ST_NAME));
-	changed[2] = in->has_twid &&
-	    strcmp(in->hmac, db_res_get(res, 0, ST_HMAC)) != 0;
+	changed[2] =
+	    in->has_twid && strcmp(in->hmac, db_res_get(res, 0, ST_HMAC)) != 0;
 	changed[3] =
 	    strcmp(form_str(f, SF_BIRTH), db_res_get(res, 0, ST_BIRTH));
 	changed[4] = strcmp(cls, db_res_get(res, 0, ST_CLASS_PUB));
@@ -751,7 +777,8 @@ student_edit(struct app *app, struct request *r, struct tval *ctx,
 	p[np++] = DB_STR(form_str(f, SF_NAME));
 	p[np++] = DB_STR(form_str(f, SF_BIRTH));
 	p[np++] = in.class_id != 0 ? DB_INT((long long)in.class_id) : DB_NULLP;
-	p[np++] = form_has(f, SF_SEAT) ? DB_INT(form_int(f, SF_SEAT)) : DB_NULLP;
+	p[np++] =
+	    form_has(f, SF_SEAT) ? DB_INT(form_int(f, SF_SEAT)) : DB_NULLP;
 	if (in.has_twid) {
 		rc = pii_twid_seal(app->data_key, db_res_get(res, 0, ST_PUB),
 		    in.twid, sealed, &n);
@@ -819,8 +846,7 @@ student_post(struct app *app, struct request *r)
 
 enum { SS_STATUS, SS_CSRF, SS__MAX };
 static const struct form_field student_status_fields[SS__MAX] = {
-    [SS_STATUS] = {"status", FORM_ENUM, FORM_REQUIRED, 0, 0,
-	STUDENT_STATUSES},
+    [SS_STATUS] = {"status", FORM_ENUM, FORM_REQUIRED, 0, 0, STUDENT_STATUSES},
     [SS_CSRF] = {"csrf", FORM_PATTERN, FORM_REQUIRED, 43, 43, REC_CSRF},
 };
 
@@ -863,8 +889,8 @@ student_status_set(struct app *app, struct request *r, struct tval *ctx,
 	p[0] = DB_STR(status);
 	p[1] = DB_INT(db_res_int(res, 0, ST_ID));
 	p[2] = DB_INT((long long)r->auth->u.school_id);
-	str_printf(target, sizeof(target), "student:%s",
-	    db_res_get(res, 0, ST_NO));
+	str_printf(
+	    target, sizeof(target), "student:%s", db_res_get(res, 0, ST_NO));
 	buf_init(&d);
 	buf_putc(&d, '{');
 	buf_json_kv(&d, "from", db_res_get(res, 0, ST_STATUS));
@@ -906,8 +932,8 @@ static const struct form_field student_identity_fields[SI__MAX] = {
  * shown; the answer, like every answer, carries Cache-Control: no-store
  * (request_send). Frees res. */
 static enum request_outcome
-student_identity_show(struct app *app, struct request *r, struct db_res *res,
-    const char *reason)
+student_identity_show(
+    struct app *app, struct request *r, struct db_res *res, const char *reason)
 {
 	struct tval *ctx;
 	char twid[11], target[48];
@@ -922,8 +948,8 @@ student_identity_show(struct app *app, struct request *r, struct db_res *res,
 		db_res_free(res);
 		return RQ_ERROR;
 	}
-	str_printf(target, sizeof(target), "student:%s",
-	    db_res_get(res, 0, ST_NO));
+	str_printf(
+	    target, sizeof(target), "student:%s", db_res_get(res, 0, ST_NO));
 	buf_init(&d);
 	buf_putc(&d, '{');
 	buf_json_kv(&d, "field", "national_id");
@@ -953,8 +979,8 @@ enum request_outcome
 student_identity_post(struct app *app, struct request *r)
 {
 	enum request_outcome o;
-	struct db_res *res = rec_find(
-	    app, r, student_find_sql, request_capture(r, "id"), &o);
+	struct db_res *res =
+	    rec_find(app, r, student_find_sql, request_capture(r, "id"), &o);
 	struct form *f;
 	struct tval *ctx;
 

@@ -45,8 +45,9 @@ teachers_rows(struct app *app, struct request *r, struct tval *ctx,
 
 	buf_init(&from);
 	buf_init(&href);
-	buf_puts(&from, "FROM teachers t JOIN users u ON u.id = t.user_id "
-			"WHERE t.school_id = ?");
+	buf_puts(&from,
+	    "FROM teachers t JOIN users u ON u.id = t.user_id "
+	    "WHERE t.school_id = ?");
 	p[np++] = DB_INT((long long)r->auth->u.school_id);
 	buf_puts(&href, "/admin/teachers?");
 	if (form_has(f, TQ_Q)) {
@@ -106,15 +107,16 @@ teachers_get(struct app *app, struct request *r)
 	if (f == NULL)
 		return RQ_ERROR;
 	ctx = auth_page_ctx(app, r, "records.teachers.title");
-	rec_search_ctx(app, r, ctx, "/admin/teachers", "records.teachers.q_hint");
+	rec_search_ctx(
+	    app, r, ctx, "/admin/teachers", "records.teachers.q_hint");
 	invalid = form_parse(f, r->query, strlen(r->query)) != 0;
 	rec_form_ctx(app, r, ctx, f, teachers_query_fields, TQ__MAX, invalid);
 	(void)tval_set(ctx, "statuses",
 	    rec_word_options(app, r, "records.tstatus", TEACHER_STATUSES,
 		form_echo(f, TQ_STATUS)));
 	if (!invalid) {
-		rc = teachers_rows(app, r, ctx,
-		    f, form_has(f, TQ_PAGE) ? (long)form_int(f, TQ_PAGE) : 1);
+		rc = teachers_rows(app, r, ctx, f,
+		    form_has(f, TQ_PAGE) ? (long)form_int(f, TQ_PAGE) : 1);
 		(void)tval_set_bool(ctx, "shown", 1);
 	}
 	form_free(f);
@@ -122,7 +124,8 @@ teachers_get(struct app *app, struct request *r)
 		tval_free(ctx);
 		return RQ_UNAVAILABLE;
 	}
-	return auth_render(app, r, "records_teachers", ctx, invalid ? 422 : 200);
+	return auth_render(
+	    app, r, "records_teachers", ctx, invalid ? 422 : 200);
 }
 
 /* ------------------------------------------------ /admin/teachers/new */
@@ -150,8 +153,8 @@ static int
 teacher_staff_taken(
     struct app *app, uint64_t school_id, const char *staff_no, long long except)
 {
-	struct db_param p[3] = {DB_INT((long long)school_id), DB_STR(staff_no),
-	    DB_INT(except)};
+	struct db_param p[3] = {
+	    DB_INT((long long)school_id), DB_STR(staff_no), DB_INT(except)};
 	struct db_res *res = db_query(app_db(app),
 	    "SELECT COUNT(*) FROM teachers WHERE school_id = ? AND staff_no = "
 	    "? AND id <> ?",
@@ -213,7 +216,8 @@ teacher_create(struct app *app, struct request *r, const char *login,
 		p[3] = staff[0] != '\0' ? DB_STR(staff) : DB_NULLP;
 		str_printf(target, sizeof(target), "teacher:%s", login);
 		teacher_detail(&d, form_str(f, NT_NAME), staff, NULL, batch);
-		rc = rec_change_tx(db, r, &st, 1, "record.create", target, d.data);
+		rc = rec_change_tx(
+		    db, r, &st, 1, "record.create", target, d.data);
 		buf_free(&d);
 		if (rc == 1)
 			rc = 2;
@@ -288,8 +292,16 @@ static const char teacher_find_sql[] =
     "SELECT t.id, t.public_id, t.user_id, u.login, u.name, "
     "COALESCE(t.staff_no, ''), t.status, u.status FROM teachers t JOIN "
     "users u ON u.id = t.user_id WHERE t.public_id = ? AND t.school_id = ?";
-enum { TR_ID, TR_PUB, TR_UID, TR_LOGIN, TR_NAME, TR_STAFF, TR_STATUS,
-    TR_ACCOUNT };
+enum {
+	TR_ID,
+	TR_PUB,
+	TR_UID,
+	TR_LOGIN,
+	TR_NAME,
+	TR_STAFF,
+	TR_STATUS,
+	TR_ACCOUNT
+};
 
 static const char teacher_courses_sql[] =
     "SELECT c.public_id, CONCAT(te.year, '-', te.semester), c.code, c.name "
@@ -324,8 +336,7 @@ enum { TE_NAME, TE_STAFF, TE_STATUS, TE_CSRF, TE__MAX };
 static const struct form_field teacher_edit_fields[TE__MAX] = {
     [TE_NAME] = {"teacher_name", FORM_TEXT, FORM_REQUIRED, 1, 100, NULL},
     [TE_STAFF] = {"staff_no", FORM_PATTERN, 0, 1, 20, REC_CODE},
-    [TE_STATUS] = {"status", FORM_ENUM, FORM_REQUIRED, 0, 0,
-	TEACHER_STATUSES},
+    [TE_STATUS] = {"status", FORM_ENUM, FORM_REQUIRED, 0, 0, TEACHER_STATUSES},
     [TE_CSRF] = {"csrf", FORM_PATTERN, FORM_REQUIRED, 43, 43, REC_CSRF},
 };
 
@@ -351,7 +362,8 @@ teacher_page(struct app *app, struct request *r, struct tval *ctx,
 	(void)tval_set_str(ctx, "status_text",
 	    rec_word(app, r, "records.tstatus", db_res_get(res, 0, TR_STATUS)));
 	(void)tval_set_str(ctx, "account_text",
-	    rec_word(app, r, "records.account", db_res_get(res, 0, TR_ACCOUNT)));
+	    rec_word(
+		app, r, "records.account", db_res_get(res, 0, TR_ACCOUNT)));
 	(void)tval_set(ctx, "statuses",
 	    rec_word_options(app, r, "records.tstatus", TEACHER_STATUSES,
 		f != NULL ? form_echo(f, TE_STATUS)
@@ -364,8 +376,8 @@ enum request_outcome
 teacher_get(struct app *app, struct request *r)
 {
 	enum request_outcome o;
-	struct db_res *res = rec_find(
-	    app, r, teacher_find_sql, request_capture(r, "id"), &o);
+	struct db_res *res =
+	    rec_find(app, r, teacher_find_sql, request_capture(r, "id"), &o);
 	struct tval *ctx;
 
 	if (res == NULL)
@@ -387,8 +399,8 @@ teacher_edit(struct app *app, struct request *r, struct tval *ctx,
 	const char *staff = form_str(f, TE_STAFF);
 	struct db_param pu[3], pt[4];
 	struct rec_stmt st[2] = {
-	    {"UPDATE users SET name = ? WHERE id = ? AND school_id = ?", pu,
-		3, NULL},
+	    {"UPDATE users SET name = ? WHERE id = ? AND school_id = ?", pu, 3,
+		NULL},
 	    {"UPDATE teachers SET staff_no = ?, status = ? WHERE id = ? AND "
 	     "school_id = ?",
 		pt, 4, "teachers_staff_no"},

@@ -138,8 +138,7 @@ terms_post(struct app *app, struct request *r)
 		}
 	}
 	if (invalid) {
-		o = terms_page(
-		    app, r, ctx, form_echo(f, TF_SEMESTER), 422);
+		o = terms_page(app, r, ctx, form_echo(f, TF_SEMESTER), 422);
 		form_free(f);
 		return o;
 	}
@@ -179,8 +178,8 @@ enum request_outcome
 term_get(struct app *app, struct request *r)
 {
 	enum request_outcome o;
-	struct db_res *res = rec_find(
-	    app, r, term_find_sql, request_capture(r, "id"), &o);
+	struct db_res *res =
+	    rec_find(app, r, term_find_sql, request_capture(r, "id"), &o);
 	struct tval *ctx;
 
 	if (res == NULL)
