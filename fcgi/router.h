@@ -77,6 +77,7 @@ enum request_outcome egress_delete_post(struct app *app, struct request *r);
 /* auditlog.c */
 enum request_outcome audit_get(struct app *app, struct request *r);
 
+// clang-format off
 /* records.c: a school admin's terms, classes, students, teachers, courses
  * and enrolments */
 #define RECORDS_HANDLERS(X)                                                    \
@@ -103,5 +104,6 @@ enum request_outcome audit_get(struct app *app, struct request *r);
 RECORDS_HANDLERS(ROUTER_DECLARE)
 IMPORTS_HANDLERS(ROUTER_DECLARE)
 REVIEW_HANDLERS(ROUTER_DECLARE)
+// clang-format on
 
 #endif

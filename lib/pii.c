@@ -65,8 +65,7 @@ pii_twid_seal(const unsigned char key[CRYPTO_KEY_LEN],
 	if (pii_aad(student_public_id, aad, sizeof(aad)) != 0 ||
 	    pii_twid_normalise(twid, up) != 0)
 		return -1;
-	rc = crypto_seal(
-	    key, aad, up, 10, out, PII_TWID_SEALED_MAX, written);
+	rc = crypto_seal(key, aad, up, 10, out, PII_TWID_SEALED_MAX, written);
 	OPENSSL_cleanse(up, sizeof(up));
 	return rc;
 }
@@ -84,8 +83,7 @@ pii_twid_open(const unsigned char key[CRYPTO_KEY_LEN],
 	out[0] = '\0';
 	if (pii_aad(student_public_id, aad, sizeof(aad)) != 0)
 		return -1;
-	if (crypto_open(key, aad, sealed, n, plain, sizeof(plain), &got) ==
-		0 &&
+	if (crypto_open(key, aad, sealed, n, plain, sizeof(plain), &got) == 0 &&
 	    got == 10) {
 		memcpy(out, plain, 10);
 		out[10] = '\0';
