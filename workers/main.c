@@ -22,6 +22,7 @@
 #include "log.h"
 #include "pidfile.h"
 #include "pool.h"
+#include "sweep.h"
 #include "util.h"
 
 /* A child wakes at least this often to look for a stop request, which
@@ -150,6 +151,7 @@ worker_child_main(struct pool *p, int slot, void *arg)
 {
 	struct worker *w = arg;
 	struct heartbeat *hb;
+	struct sweep *sw;
 	struct db *db;
 	int64_t next, interval;
 
@@ -161,6 +163,7 @@ worker_child_main(struct pool *p, int slot, void *arg)
 	hb = heartbeat_new(w->conf, w->master);
 	/* The job queue's database handle; it connects on first use. */
 	db = db_new(w->conf, DB_WORKER);
+	sw = sweep_new(w->conf, db, slot);
 	interval =
 	    (int64_t)(w->conf->worker_heartbeat > 0 ? w->conf->worker_heartbeat
 						    : 1) *
@@ -179,9 +182,12 @@ worker_child_main(struct pool *p, int slot, void *arg)
 				next = now_ms() + interval;
 			continue;
 		}
+		if (sweep_poll(sw, p, slot))
+			continue;
 		worker_nap(next - now_ms());
 	}
 	heartbeat_child_gone(hb);
+	sweep_free(sw);
 	db_free(db);
 	heartbeat_free(hb);
 	return 0;
