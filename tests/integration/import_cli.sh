@@ -188,6 +188,34 @@ check_nomatch "the status change time moved" "^$t0\$" "$(app "SELECT status_chan
 check_eq "columns left out keep their values (class, seat)" "$(printf '102\t2')" \
     "$(app "SELECT c.code, s.seat_no FROM students s JOIN classes c ON c.id = s.class_id WHERE s.school_id = $SID AND s.student_no = '114006'")"
 
+# ------------------------------------------------------------ many rows
+
+# 60 students and 120 enrolments: full batches of 50 rows a statement and
+# the rest one by one.
+awk 'BEGIN {
+	print "student_no,name,national_id,birth_date,class,seat_no,school_year"
+	for (i = 1; i <= 60; i++) {
+		body = sprintf("%07d", 5000 + i)
+		s = 1 + 8
+		for (d = 1; d <= 7; d++)
+			s += substr(body, d, 1) * (8 - d)
+		printf "1150%02d,批次%02d,A1%s%d,2010-01-%02d,102,%d,114\n", i, i, body, (10 - s % 10) % 10, 1 + i % 28, i
+	}
+}' >"$tmp/many.csv"
+awk 'BEGIN { print "student_no,term,course_code"
+	for (i = 1; i <= 60; i++) printf "1150%02d,114-1,PHY101\n1150%02d,114-1,ART101\n", i, i }' >"$tmp/many-enrol.csv"
+IDS="$IDS $(cut -d, -f3 "$tmp/many.csv" | tail -n +2 | tr '\n' ' ')"
+imp many students "$tmp/many.csv"
+check_match "60 students in one apply" 'applied: 60 created, 0 updated, 0 unchanged, 60 accounts issued' "$OUT"
+check_eq "all 60 are there with their accounts, seats and sealed IDs" 60 \
+    "$(app "SELECT COUNT(*) FROM students s JOIN users u ON u.id = s.user_id WHERE s.school_id = $SID AND s.student_no LIKE '1150%' AND s.seat_no BETWEEN 1 AND 60 AND LENGTH(s.national_id_sealed) = 38")"
+imp many-enrol enrolments "$tmp/many-enrol.csv"
+check_match "120 enrolments in one apply" 'applied: 120 created, 0 updated, 0 unchanged' "$OUT"
+check_eq "all 120 are there" 120 \
+    "$(app "SELECT COUNT(*) FROM enrolments e JOIN students s ON s.id = e.student_id WHERE e.school_id = $SID AND s.student_no LIKE '1150%'")"
+imp many-again enrolments "$tmp/many-enrol.csv"
+check_match "applied again, all 120 are unchanged" 'applied: 0 created, 0 updated, 120 unchanged' "$OUT"
+
 # ------------------------------------------------------------ user add
 
 read -r tlogin tcode < <(SCHOOL=$SCHOOL LOGIN_PREFIX=imp new_user teacher --name "吳老師")
