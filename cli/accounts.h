@@ -17,6 +17,11 @@ int cli_school_add(const struct conf *c, int argc, char **argv);
 int cli_user_add(const struct conf *c, int argc, char **argv);
 int cli_demo_seed(const struct conf *c, int argc, char **argv);
 
+/* cli/demo_records.c: the demo school's terms, class, courses and the demo
+ * student's record (idempotent). 0/-1. */
+int demo_records(const struct conf *c, struct db *db, uint64_t school_id,
+    const char *school_code);
+
 /* The audit actor of an operator's command: "cli:" and the effective unix
  * user's name, or "cli" when that is unknown or longer than the audit log's
  * actor column. */

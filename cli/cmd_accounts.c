@@ -585,7 +585,8 @@ cli_demo_seed(const struct conf *c, int argc, char **argv)
 		printf("  %-14s %-14s code %s\n", a->role, a->login, out.code);
 		OPENSSL_cleanse(out.code, sizeof(out.code));
 	}
-	if (demo_egress(db) != 0)
+	if (demo_egress(db) != 0 ||
+	    demo_records(c, db, school_id, DEMO_SCHOOL_CODE) != 0)
 		goto out;
 	rc = 0;
 out:
