@@ -77,33 +77,57 @@ enum request_outcome egress_delete_post(struct app *app, struct request *r);
 /* auditlog.c */
 enum request_outcome audit_get(struct app *app, struct request *r);
 
-// clang-format off
-/* records.c: a school admin's terms, classes, students, teachers, courses
- * and enrolments */
-#define RECORDS_HANDLERS(X)                                                    \
-	X(terms_get) X(terms_post) X(term_get) X(term_post) X(classes_get)     \
-	X(classes_post) X(class_get) X(class_post) X(students_get)            \
-	X(students_post) X(student_new_get) X(student_get) X(student_post)    \
-	X(student_status_post) X(student_identity_post) X(teachers_get)       \
-	X(teachers_post) X(teacher_new_get) X(teacher_get) X(teacher_post)    \
-	X(courses_get) X(courses_post) X(course_new_get) X(course_get)        \
-	X(course_post) X(course_enrol_post) X(course_unenrol_post)
+/* records_*.c: a school admin's terms, classes, students, teachers,
+ * courses and enrolments */
+enum request_outcome terms_get(struct app *app, struct request *r);
+enum request_outcome terms_post(struct app *app, struct request *r);
+enum request_outcome term_get(struct app *app, struct request *r);
+enum request_outcome term_post(struct app *app, struct request *r);
+enum request_outcome classes_get(struct app *app, struct request *r);
+enum request_outcome classes_post(struct app *app, struct request *r);
+enum request_outcome class_get(struct app *app, struct request *r);
+enum request_outcome class_post(struct app *app, struct request *r);
+enum request_outcome students_get(struct app *app, struct request *r);
+enum request_outcome students_post(struct app *app, struct request *r);
+enum request_outcome student_new_get(struct app *app, struct request *r);
+enum request_outcome student_get(struct app *app, struct request *r);
+enum request_outcome student_post(struct app *app, struct request *r);
+enum request_outcome student_status_post(struct app *app, struct request *r);
+enum request_outcome student_identity_post(struct app *app, struct request *r);
+enum request_outcome teachers_get(struct app *app, struct request *r);
+enum request_outcome teachers_post(struct app *app, struct request *r);
+enum request_outcome teacher_new_get(struct app *app, struct request *r);
+enum request_outcome teacher_get(struct app *app, struct request *r);
+enum request_outcome teacher_post(struct app *app, struct request *r);
+enum request_outcome courses_get(struct app *app, struct request *r);
+enum request_outcome courses_post(struct app *app, struct request *r);
+enum request_outcome course_new_get(struct app *app, struct request *r);
+enum request_outcome course_get(struct app *app, struct request *r);
+enum request_outcome course_post(struct app *app, struct request *r);
+enum request_outcome course_enrol_post(struct app *app, struct request *r);
+enum request_outcome course_unenrol_post(struct app *app, struct request *r);
+
 /* imports.c and letters.c: CSV import from the page, activation letters */
-#define IMPORTS_HANDLERS(X)                                                    \
-	X(import_get) X(import_post) X(import_report_get)                      \
-	X(import_report_csv_get) X(import_apply_post) X(letters_list_get)      \
-	X(letters_get) X(letters_csv_get) X(letters_destroy_post)             \
-	X(account_reissue_post)
-/* review.c: the account review; myrecords.c: teachers' and students' views */
-#define REVIEW_HANDLERS(X)                                                     \
-	X(accounts_get) X(accounts_csv_get) X(accounts_review_post)            \
-	X(account_disable_post) X(account_enable_post)                         \
-	X(teacher_courses_get) X(teacher_course_get) X(my_records_get)
-#define ROUTER_DECLARE(h)                                                      \
-	enum request_outcome h(struct app *app, struct request *r);
-RECORDS_HANDLERS(ROUTER_DECLARE)
-IMPORTS_HANDLERS(ROUTER_DECLARE)
-REVIEW_HANDLERS(ROUTER_DECLARE)
-// clang-format on
+enum request_outcome import_get(struct app *app, struct request *r);
+enum request_outcome import_post(struct app *app, struct request *r);
+enum request_outcome import_report_get(struct app *app, struct request *r);
+enum request_outcome import_report_csv_get(struct app *app, struct request *r);
+enum request_outcome import_apply_post(struct app *app, struct request *r);
+enum request_outcome letters_list_get(struct app *app, struct request *r);
+enum request_outcome letters_get(struct app *app, struct request *r);
+enum request_outcome letters_csv_get(struct app *app, struct request *r);
+enum request_outcome letters_destroy_post(struct app *app, struct request *r);
+enum request_outcome account_reissue_post(struct app *app, struct request *r);
+
+/* review.c: the account review; myrecords.c: teachers' and students'
+ * views of the records */
+enum request_outcome accounts_get(struct app *app, struct request *r);
+enum request_outcome accounts_csv_get(struct app *app, struct request *r);
+enum request_outcome accounts_review_post(struct app *app, struct request *r);
+enum request_outcome account_disable_post(struct app *app, struct request *r);
+enum request_outcome account_enable_post(struct app *app, struct request *r);
+enum request_outcome teacher_courses_get(struct app *app, struct request *r);
+enum request_outcome teacher_course_get(struct app *app, struct request *r);
+enum request_outcome my_records_get(struct app *app, struct request *r);
 
 #endif
