@@ -146,3 +146,19 @@ finish() {
 	lib_finish
 }
 trap finish EXIT
+
+# The database and audit readers every admin scenario uses.
+app_sql() { sql_as app "$1"; }
+audit_sql() { sql_as audit "$1"; }
+# last_audit EVENT ACTOR: "target<TAB>outcome<TAB>detail" of ACTOR's last
+# row of EVENT.
+last_audit() {
+	audit_sql "SELECT COALESCE(target, ''), outcome, COALESCE(detail, '') FROM audit_log
+	    WHERE event = '$1' AND actor = '$2' ORDER BY id DESC LIMIT 1"
+}
+# n_audit EVENT ACTOR: how many rows of EVENT ACTOR has (lib.sh's
+# audit_count takes a WHERE clause).
+n_audit() { audit_count "event = '$1' AND actor = '$2'"; }
+# new_public_id: a random public id of the shape the pages use (one that
+# names nothing).
+new_public_id() { openssl rand -base64 16 | tr '+/' '-_' | tr -d '=\n'; }

@@ -229,13 +229,13 @@ check_eq "no list page holds a full national ID" "" "$leaked"
 
 # ------------------------------------------------------------ a student's page
 
-views=$(audit_n personal_data.view "$A1")
+views=$(n_audit personal_data.view "$A1")
 page_of a1 "/admin/students/$S1"
 check_match "the student's page shows the full name" '<td id="student-name">林堃</td>' "$PAGE"
 check_match "the masked ID" "<td id=\"masked-id\">${ID1:0:3}\\*\\*\\*\\*\\*${ID1:8:2} \\(國民身分證統一編號\\)</td>" "$PAGE"
 check_match "the login" "<td id=\"student-login\">$NO1-[a-z0-9]{4}</td>" "$PAGE"
 check_nomatch "never the full ID" "$ID1" "$PAGE"
-check_eq "the view is audited" $((views + 1)) "$(audit_n personal_data.view "$A1")"
+check_eq "the view is audited" $((views + 1)) "$(n_audit personal_data.view "$A1")"
 check_match "as personal_data.view of student:$NO1, with what was shown" \
     "^student:$NO1	success	\\{\"page\":\"student\",\"fields\":\\[\"name\",\"national_id_masked\"" \
     "$(last_audit personal_data.view "$A1")"
@@ -273,16 +273,16 @@ check_eq "it is stored with the time of the change" "graduated	1" \
     "$(app_sql "SELECT status, status_changed_at > '$before' FROM students WHERE public_id = '$S2'")"
 check_eq "student.status is audited" "student:$NO2	success	{\"from\":\"enrolled\",\"to\":\"graduated\"}" \
     "$(last_audit student.status "$A1")"
-n=$(audit_n student.status "$A1")
+n=$(n_audit student.status "$A1")
 check_eq "the same status again changes nothing" "303 $BASE/admin/students/$S2?done=status_same" \
     "$(form a1 "/admin/students/$S2/status" status=graduated)"
-check_eq "and audits nothing" "$n" "$(audit_n student.status "$A1")"
+check_eq "and audits nothing" "$n" "$(n_audit student.status "$A1")"
 check_eq "an unknown status is 422" "422 " "$(form a1 "/admin/students/$S2/status" status=expelled)"
 check_match "graduated shows in the list filter" '共 1 位學生符合' "$(req a1 "$BASE/admin/students?status=graduated")"
 
 # the identity page
 page_of a1 "/admin/students/$S1"
-views=$(audit_n personal_data.view "$A1")
+views=$(n_audit personal_data.view "$A1")
 check_eq "the identity page without a reason is 422" "422 " "$(form a1 "/admin/students/$S1/identity")"
 check_match "with the field's message" 'id="reason-error">此欄位必填' "$(form_body)"
 check_nomatch "and no ID" "$ID_NEW" "$(form_body)"
@@ -341,7 +341,7 @@ check_match "with its message" 'id="student_no-error">本校沒有這個學號�
 check_eq "a graduated student is 422" "422 " "$(form a1 "/admin/courses/$K1/enrol" "student_no=$NO2")"
 check_eq "a second student is enrolled" "303" \
     "$(form a1 "/admin/courses/$K1/enrol" "student_no=${B}110" | cut -d' ' -f1)"
-views=$(audit_n personal_data.view "$A1")
+views=$(n_audit personal_data.view "$A1")
 page_of a1 "/admin/courses/$K1"
 check_match "the roster shows number, full name and class" "<a href=\"/admin/students/$S1\">$NO1</a></th>
 <td>林堃明</td>

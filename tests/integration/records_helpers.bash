@@ -2,18 +2,6 @@
 # records scenarios — valid national IDs made up per run, the audit and
 # database readers, and the posting of a page's form.
 
-audit_sql() { sql_as audit "$1"; }
-app_sql() { sql_as app "$1"; }
-# last_audit EVENT ACTOR: "target<TAB>outcome<TAB>detail" of ACTOR's last
-# row of EVENT.
-last_audit() {
-	audit_sql "SELECT COALESCE(target, ''), outcome, COALESCE(detail, '') FROM audit_log
-	    WHERE event = '$1' AND actor = '$2' ORDER BY id DESC LIMIT 1"
-}
-audit_n() {
-	audit_sql "SELECT COUNT(*) FROM audit_log WHERE event = '$1' AND actor = '$2'"
-}
-new_public_id() { openssl rand -base64 16 | tr '+/' '-_' | tr -d '=\n'; }
 
 # twid LETTER FIRST: a national ID (FIRST 1 or 2) or a new-style resident
 # certificate number (FIRST 8 or 9) with random digits and a valid check

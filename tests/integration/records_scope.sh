@@ -59,15 +59,15 @@ before=$(fingerprint)
 # ------------------------------------------------------------ B asks for A's pages
 
 page_of b1 /admin/students
-denied=$(audit_n access.denied "$B1")
+denied=$(n_audit access.denied "$B1")
 for p in "/admin/terms/$T" "/admin/classes/$C" "/admin/students/$S" "/admin/teachers/$TP" "/admin/courses/$K"; do
 	check_eq "B gets 404 for GET $p" 404 "$(http_status "$p" -b "$tmp/b1.jar")"
 done
-check_eq "each is audited as access.denied" $((denied + 5)) "$(audit_n access.denied "$B1")"
+check_eq "each is audited as access.denied" $((denied + 5)) "$(n_audit access.denied "$B1")"
 check_match "with the reason not_found" '^admin_course	denied	\{"reason":"not_found"' "$(last_audit access.denied "$B1")"
 
 post_status() { req b1 -o /dev/null -w '%{http_code}' "${@:2}" --data-urlencode "csrf=$TOKEN" "$BASE$1"; }
-views=$(audit_n personal_data.view "$B1")
+views=$(n_audit personal_data.view "$B1")
 check_eq "B gets 404 for POST on A's term" 404 \
     "$(post_status "/admin/terms/$T" -d starts_on=2025-08-02 -d ends_on=2026-01-21)"
 check_eq "B gets 404 for POST on A's class" 404 \
@@ -89,7 +89,7 @@ check_eq "B gets 404 for unenrolling from A's course" 404 \
 check_eq "an invalid form on A's row is 404 too (the row is looked up first)" 404 \
     "$(post_status "/admin/students/$S/status" -d status=nonsense)"
 check_eq "nothing of school A changed" "$before" "$(fingerprint)"
-check_eq "B saw no personal data (no personal_data.view)" "$views" "$(audit_n personal_data.view "$B1")"
+check_eq "B saw no personal data (no personal_data.view)" "$views" "$(n_audit personal_data.view "$B1")"
 
 # ------------------------------------------------------------ guessed ids
 

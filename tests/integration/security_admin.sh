@@ -8,19 +8,6 @@
 RUNID="sa$RANDOM$RANDOM"
 . "$(dirname "$0")/admin_helpers.bash"
 
-audit_sql() { sql_as audit "$1"; }
-app_sql() { sql_as app "$1"; }
-# last_audit EVENT ACTOR: "target<TAB>outcome<TAB>detail" of ACTOR's last
-# row of EVENT.
-last_audit() {
-	audit_sql "SELECT COALESCE(target, ''), outcome, COALESCE(detail, '') FROM audit_log
-	    WHERE event = '$1' AND actor = '$2' ORDER BY id DESC LIMIT 1"
-}
-audit_count() {
-	audit_sql "SELECT COUNT(*) FROM audit_log WHERE event = '$1' AND actor = '$2'"
-}
-new_public_id() { openssl rand -base64 16 | tr '+/' '-_' | tr -d '=\n'; }
-
 # ------------------------------------------------------------ accounts
 
 sa=${RUNID}a
@@ -100,10 +87,10 @@ check_eq "school B registers its address" "303 $BASE/admin/egress?done=added" \
     "$(st b1 --data-urlencode "address=198.51.100.20" --data-urlencode "csrf=$token_b" "$BASE/admin/egress")"
 check_nomatch "school A's list does not show school B's address" '198\.51\.100\.20' "$(req a1 "$BASE/admin/egress")"
 idb=$(app_sql "SELECT e.public_id FROM school_egress e JOIN schools s ON s.id = e.school_id WHERE s.code = '$sb'")
-denied=$(audit_count access.denied "$A1")
+denied=$(n_audit access.denied "$A1")
 check_eq "school A deleting school B's address gets 404" 404 \
     "$(http_status "/admin/egress/$idb/delete" -b "$tmp/a1.jar" --data-urlencode "csrf=$token")"
-check_eq "and access.denied is audited" $((denied + 1)) "$(audit_count access.denied "$A1")"
+check_eq "and access.denied is audited" $((denied + 1)) "$(n_audit access.denied "$A1")"
 check_match "with the reason" "^admin_egress_delete	denied	\\{\"reason\":\"other_school\"" \
     "$(last_audit access.denied "$A1")"
 check_eq "school B's address is still there" 1 \
@@ -144,12 +131,12 @@ check_eq "the alert is acknowledged by a1" "1	$A1" \
     "$(app_sql "SELECT a.acknowledged_at IS NOT NULL, u.login FROM alerts a JOIN users u ON u.id = a.acknowledged_by WHERE a.public_id = '$ida_alert'")"
 check_eq "alert.acknowledge is audited" "alert:$ida_alert	success	{\"kind\":\"password_changes.egress\"}" \
     "$(last_audit alert.acknowledge "$A1")"
-denied=$(audit_count access.denied "$A1")
+denied=$(n_audit access.denied "$A1")
 check_eq "school B's alert is 404 for school A" 404 \
     "$(http_status "/alerts/$idb_alert/ack" -b "$tmp/a1.jar" --data-urlencode "csrf=$token")"
 check_eq "an alert of no school is 404 for a school admin" 404 \
     "$(http_status "/alerts/$idc_alert/ack" -b "$tmp/a1.jar" --data-urlencode "csrf=$token")"
-check_eq "both refusals are audited" $((denied + 2)) "$(audit_count access.denied "$A1")"
+check_eq "both refusals are audited" $((denied + 2)) "$(n_audit access.denied "$A1")"
 check_eq "school B's alert is still open" 0 \
     "$(app_sql "SELECT COUNT(*) FROM alerts WHERE public_id = '$idb_alert' AND acknowledged_at IS NOT NULL")"
 check_eq "a bad back value is a bad request" 400 \
@@ -209,12 +196,12 @@ check_match "with 'no such user in your school'" '本校沒有這個使用者' "
 check_match "the refusal is audited with whom it concerned" "^user:$B1	denied	\\{\"reason\":\"other_school\"" \
     "$(last_audit access.denied "$A1")"
 check_eq "b1's factor is untouched" 1 "$(app_sql "SELECT totp_enabled_at IS NOT NULL FROM users WHERE login = '$B1'")"
-denied=$(audit_count access.denied "$A1")
+denied=$(n_audit access.denied "$A1")
 out=$(req a1 -w '\n%{http_code}' --data-urlencode "login=nobody-$RUNID" --data-urlencode "reason=test" \
     --data-urlencode "csrf=$token" "$BASE/admin/mfa-reset")
 check_eq "an unknown login is the same 404" 404 "$(printf '%s' "$out" | tail -n 1)"
 check_match "with the same message" '本校沒有這個使用者' "$out"
-check_eq "and writes no refusal (nothing exists to refuse)" "$denied" "$(audit_count access.denied "$A1")"
+check_eq "and writes no refusal (nothing exists to refuse)" "$denied" "$(n_audit access.denied "$A1")"
 out=$(req a1 -w '\n%{http_code}' --data-urlencode "login=$C1" --data-urlencode "reason=test" \
     --data-urlencode "csrf=$token" "$BASE/admin/mfa-reset")
 check_eq "a school admin cannot reach central staff either" 404 "$(printf '%s' "$out" | tail -n 1)"
