@@ -3,14 +3,14 @@
  * seed`. Accounts are personal and start pending: the command prints a
  * one-time activation code, stored only as a hash, that expires after 14
  * days. A login name that is a public fact (national ID, school code, date)
- * is refused with the reason. Demo accounts are made only when the
- * configuration says it is the demo stack. Every school and account is
- * written in one transaction with its audit row; neither is ever kept
- * without the other.
+ * is refused with the reason. Accounts and codes are made by lib/issue.c,
+ * the one place that does (the CSV import uses it too). Demo accounts are
+ * made only when the configuration says it is the demo stack. Every school
+ * and account is written in one transaction with its audit row; neither is
+ * ever kept without the other.
  */
 #include "accounts.h"
 
-#include <ctype.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -25,11 +25,11 @@
 #include "crypto.h"
 #include "db.h"
 #include "ids.h"
+#include "issue.h"
 #include "log.h"
+#include "pii.h"
 #include "util.h"
 #include "validate.h"
-
-#define ACTIVATION_DAYS 14
 
 static const char *const roles[] = {
     "student",
@@ -114,10 +114,8 @@ school_insert(struct db *db, const char *code, const char *name)
 	    p, 3, NULL, NULL);
 }
 
-/* The audit actor for this command: "cli:" and the name of the effective
- * unix user, or just "cli" when that name is unknown or too long. */
-static void
-accounts_actor(char *out, size_t outlen)
+void
+cli_actor(char *out, size_t outlen)
 {
 	const struct passwd *pw = getpwuid(geteuid());
 	int n = -1;
@@ -136,7 +134,7 @@ accounts_audit(struct db *db, const char *event, const char *school,
 	char actor[AUDIT_ACTOR_MAX + 1];
 	struct audit_event ev;
 
-	accounts_actor(actor, sizeof(actor));
+	cli_actor(actor, sizeof(actor));
 	memset(&ev, 0, sizeof(ev));
 	ev.actor = actor;
 	ev.role = "operator";
@@ -218,26 +216,18 @@ accounts_school_create(struct db *db, const char *code, const char *name)
 	return accounts_end_tx(db, rc);
 }
 
-/* Sets *exists to whether sql, with value as its one parameter, finds a
- * row. 0, or -1 on a database error. */
-static int
-row_exists(struct db *db, const char *sql, const char *value, int *exists)
+int
+cli_school_id(struct db *db, const char *code, uint64_t *id)
 {
-	struct db_param p[1] = {DB_STR(value)};
+	struct db_param p[1] = {DB_STR(code)};
 	struct db_res *r;
 
-	if ((r = db_query(db, sql, p, 1)) == NULL)
+	if ((r = db_query(db, "SELECT id FROM schools WHERE code = ?", p, 1)) ==
+	    NULL)
 		return -1;
-	*exists = db_res_rows(r) > 0;
+	*id = db_res_rows(r) > 0 ? (uint64_t)db_res_int(r, 0, 0) : 0;
 	db_res_free(r);
 	return 0;
-}
-
-static int
-school_exists(struct db *db, const char *code, int *exists)
-{
-	return row_exists(
-	    db, "SELECT 1 FROM schools WHERE code = ?", code, exists);
 }
 
 /* The exit status of a command that used db; says why a database step
@@ -261,7 +251,8 @@ cli_school_add(const struct conf *c, int argc, char **argv)
 	};
 	const char *v[2] = {NULL, NULL};
 	struct db *db;
-	int exists, rc = 1;
+	uint64_t id;
+	int rc = 1;
 
 	if (parse_opts(argc, argv, opts, v) != 0 || v[0] == NULL ||
 	    v[1] == NULL) {
@@ -284,9 +275,9 @@ cli_school_add(const struct conf *c, int argc, char **argv)
 		return 1;
 	}
 	db = db_new(c, DB_APP);
-	if (school_exists(db, v[0], &exists) != 0)
+	if (cli_school_id(db, v[0], &id) != 0)
 		goto out;
-	if (exists) {
+	if (id != 0) {
 		fprintf(stderr,
 		    "licheng: a school with code %s already "
 		    "exists\n",
@@ -301,119 +292,56 @@ out:
 	return accounts_finish(db, rc);
 }
 
-/* Checks the login against the rules that need no database, then against
- * the school codes. Prints the reason; 0 when acceptable. */
+/* Checks the login with issue_login_refusal (its shape, public facts,
+ * school codes, logins taken). Prints the reason; 0 when acceptable. */
 static int
 login_acceptable(struct db *db, const char *login)
 {
-	enum validate_login_result v = validate_login(login);
-	int clash;
+	int dberr = 0;
+	const char *why = issue_login_refusal(db, login, &dberr);
 
-	if (v != VALIDATE_LOGIN_OK) {
-		fprintf(stderr, "licheng: login \"%s\" refused: %s\n", login,
-		    validate_login_reason(v));
+	if (dberr != 0)
 		return -1;
-	}
-	if (school_exists(db, login, &clash) != 0)
-		return -1;
-	if (clash) {
-		fprintf(stderr,
-		    "licheng: login \"%s\" refused: a login name "
-		    "must not be a school code (帳號不得使用學校代碼)\n",
-		    login);
+	if (why != NULL) {
+		fprintf(
+		    stderr, "licheng: login \"%s\" refused: %s\n", login, why);
 		return -1;
 	}
 	return 0;
 }
 
-/* Writes a fresh activation code for login into code and stores its hash
- * with an expiry, creating the account when create is set. Runs inside the
- * caller's transaction. */
-/* What a new account may carry besides its name: the facts a password must
- * not contain. NULL members are unknown. */
-struct user_facts {
-	const char *birth_date; /* YYYY-MM-DD */
-	const char *national_id_hmac; /* 64 hex */
-};
-
+/* A new account (issue_account_tx) and its audit row user.create in one
+ * transaction; the code into out. 0/-1. */
 static int
-user_issue(struct db *db, const char *school, const char *role,
-    const char *login, const char *name, const struct user_facts *facts,
-    char code[IDS_CODE_LEN + 1], char expires[32])
+accounts_user_issue(struct db *db, const char *school, uint64_t school_id,
+    const char *role, const char *login, const char *name,
+    const struct issue_facts *facts, struct issued *out)
 {
-	char hash[65], pub[IDS_PUBLIC_LEN + 1];
-	int create = facts != NULL;
-	struct db_param p[8];
-	struct db_res *r;
-	unsigned long long affected = 0;
-
-	if (ids_activation_code(code) != 0 ||
-	    ids_code_hash(login, code, hash) != 0 || ids_public(pub) != 0)
-		return -1;
-	if (create) {
-		p[0] = DB_STR(pub);
-		p[1] = school != NULL ? DB_STR(school) : DB_NULLP;
-		p[2] = DB_STR(role);
-		p[3] = DB_STR(login);
-		p[4] = DB_STR(name);
-		p[5] = facts->birth_date != NULL ? DB_STR(facts->birth_date)
-						 : DB_NULLP;
-		p[6] = facts->national_id_hmac != NULL
-		    ? DB_STR(facts->national_id_hmac)
-		    : DB_NULLP;
-		p[7] = DB_STR(hash);
-		if (db_exec(db,
-			"INSERT INTO users (public_id, school_id, role, "
-			"login, name, birth_date, national_id_hmac, status, "
-			"activation_hash, activation_expires) "
-			"SELECT ?, (SELECT id FROM schools WHERE code = ?), ?, "
-			"?, ?, ?, ?, "
-			"'pending', ?, UTC_TIMESTAMP(6) + INTERVAL 14 DAY",
-			p, 8, &affected, NULL) != 0)
-			return -1;
-	} else {
-		p[0] = DB_STR(hash);
-		p[1] = DB_STR(login);
-		if (db_exec(db,
-			"UPDATE users SET activation_hash = ?, "
-			"activation_expires = UTC_TIMESTAMP(6) + INTERVAL 14 "
-			"DAY "
-			"WHERE login = ? AND status = 'pending'",
-			p, 2, &affected, NULL) != 0)
-			return -1;
-	}
-	if (affected != 1)
-		return -1;
-	p[0] = DB_STR(login);
-	r = db_query(db,
-	    "SELECT DATE_FORMAT(activation_expires, "
-	    "'%Y-%m-%d %H:%i UTC') FROM users WHERE login = ?",
-	    p, 1);
-	if (r == NULL)
-		return -1;
-	str_copy(expires, 32,
-	    db_res_rows(r) == 1 && db_res_get(r, 0, 0) ? db_res_get(r, 0, 0)
-						       : "?");
-	db_res_free(r);
-	return 0;
-}
-
-/* user_issue and its audit row (user.create, or user.activation_reissue
- * for an existing pending account) in one transaction. 0/-1. */
-static int
-accounts_user_issue(struct db *db, const char *school, const char *role,
-    const char *login, const char *name, const struct user_facts *facts,
-    char code[IDS_CODE_LEN + 1], char expires[32])
-{
-	int rc, create = facts != NULL;
+	int rc;
 
 	if (db_begin(db) != 0)
 		return -1;
-	rc = user_issue(db, school, role, login, name, facts, code, expires);
+	rc = issue_account_tx(db, school_id, role, login, name, facts, out);
 	if (rc == 0)
-		rc = accounts_audit_user(db,
-		    create ? "user.create" : "user.activation_reissue", school,
-		    role, login);
+		rc =
+		    accounts_audit_user(db, "user.create", school, role, login);
+	return accounts_end_tx(db, rc);
+}
+
+/* A fresh code for the pending account user_id (issue_reissue_tx) and its
+ * audit row user.activation_reissue in one transaction. 0/-1. */
+static int
+accounts_user_reissue(struct db *db, const char *school, const char *role,
+    const char *login, uint64_t user_id, struct issued *out)
+{
+	int rc;
+
+	if (db_begin(db) != 0)
+		return -1;
+	rc = issue_reissue_tx(db, 0, user_id, out) == 1 ? 0 : -1;
+	if (rc == 0)
+		rc = accounts_audit_user(
+		    db, "user.activation_reissue", school, role, login);
 	return accounts_end_tx(db, rc);
 }
 
@@ -424,12 +352,10 @@ accounts_user_issue(struct db *db, const char *school, const char *role,
  */
 static int
 user_facts_parse(const struct conf *c, const char *birth, const char *id,
-    char nid[CRYPTO_SHA256_HEX_LEN + 1], struct user_facts *f)
+    char nid[CRYPTO_SHA256_HEX_LEN + 1], struct issue_facts *f)
 {
 	unsigned char key[CRYPTO_KEY_LEN];
-	char up[11];
 	int y, m, d, n = 0, rc;
-	size_t i;
 
 	if (birth != NULL) {
 		if (strlen(birth) != 10 ||
@@ -451,9 +377,6 @@ user_facts_parse(const struct conf *c, const char *birth, const char *id,
 		    "certificate number with a valid check digit\n");
 		return -1;
 	}
-	for (i = 0; i < 10; i++)
-		up[i] = (char)toupper((unsigned char)id[i]);
-	up[10] = '\0';
 	if (crypto_key_from_hex(c->secret_lookup_key, key) != 0) {
 		fprintf(stderr,
 		    "licheng: keys.lookup in %s is not 64 hex "
@@ -461,9 +384,8 @@ user_facts_parse(const struct conf *c, const char *birth, const char *id,
 		    c->secrets_file);
 		return -1;
 	}
-	rc = crypto_hmac_sha256_hex(key, up, 10, nid);
+	rc = pii_twid_hmac(key, id, nid);
 	OPENSSL_cleanse(key, sizeof(key));
-	OPENSSL_cleanse(up, sizeof(up));
 	if (rc != 0)
 		return -1;
 	f->national_id_hmac = nid;
@@ -483,11 +405,12 @@ cli_user_add(const struct conf *c, int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *v[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
-	char code[IDS_CODE_LEN + 1], expires[32],
-	    nid[CRYPTO_SHA256_HEX_LEN + 1];
-	struct user_facts facts = {NULL, NULL};
+	char nid[CRYPTO_SHA256_HEX_LEN + 1];
+	struct issue_facts facts = {NULL, NULL};
+	struct issued out;
 	struct db *db;
-	int exists, rc = 1;
+	uint64_t school_id = 0;
+	int rc = 1;
 
 	if (parse_opts(argc, argv, opts, v) != 0 || v[1] == NULL ||
 	    v[2] == NULL || v[3] == NULL) {
@@ -527,27 +450,21 @@ cli_user_add(const struct conf *c, int argc, char **argv)
 	if (login_acceptable(db, v[2]) != 0)
 		goto out;
 	if (v[0] != NULL) {
-		if (school_exists(db, v[0], &exists) != 0)
+		if (cli_school_id(db, v[0], &school_id) != 0)
 			goto out;
-		if (!exists) {
+		if (school_id == 0) {
 			fprintf(
 			    stderr, "licheng: no school with code %s\n", v[0]);
 			goto out;
 		}
 	}
-	if (row_exists(
-		db, "SELECT 1 FROM users WHERE login = ?", v[2], &exists) != 0)
-		goto out;
-	if (exists) {
-		fprintf(stderr, "licheng: the login \"%s\" is taken\n", v[2]);
-		goto out;
-	}
 	if (accounts_user_issue(
-		db, v[0], v[1], v[2], v[3], &facts, code, expires) != 0)
+		db, v[0], school_id, v[1], v[2], v[3], &facts, &out) != 0)
 		goto out;
 	printf("added %s \"%s\" (%s)\nactivation code: %s (one-time, expires "
 	       "%s)\n",
-	    v[1], v[2], v[3], code, expires);
+	    v[1], v[2], v[3], out.code, out.expires);
+	OPENSSL_cleanse(out.code, sizeof(out.code));
 	rc = 0;
 out:
 	return accounts_finish(db, rc);
@@ -605,10 +522,10 @@ demo_egress(struct db *db)
 int
 cli_demo_seed(const struct conf *c, int argc, char **argv)
 {
-	static const struct user_facts no_facts = {NULL, NULL};
 	struct db *db;
+	uint64_t school_id;
 	size_t i;
-	int exists, rc = 1;
+	int rc = 1;
 
 	(void)argv;
 	if (argc > 1) {
@@ -624,23 +541,29 @@ cli_demo_seed(const struct conf *c, int argc, char **argv)
 		return 1;
 	}
 	db = db_new(c, DB_APP);
-	if (school_exists(db, DEMO_SCHOOL_CODE, &exists) != 0)
+	if (cli_school_id(db, DEMO_SCHOOL_CODE, &school_id) != 0)
 		goto out;
-	if (!exists &&
-	    accounts_school_create(db, DEMO_SCHOOL_CODE, DEMO_SCHOOL_NAME) != 0)
+	if (school_id == 0 &&
+	    (accounts_school_create(db, DEMO_SCHOOL_CODE, DEMO_SCHOOL_NAME) !=
+		    0 ||
+		cli_school_id(db, DEMO_SCHOOL_CODE, &school_id) != 0))
 		goto out;
 	printf("Demo school: %s (%s)\n", DEMO_SCHOOL_NAME, DEMO_SCHOOL_CODE);
 	printf("Demo accounts (one-time activation codes, valid %d days):\n",
-	    ACTIVATION_DAYS);
+	    ISSUE_CODE_DAYS);
 	for (i = 0; i < sizeof(demo_accounts) / sizeof(demo_accounts[0]); i++) {
 		const struct demo_account *a = &demo_accounts[i];
-		char code[IDS_CODE_LEN + 1], expires[32];
+		const char *school =
+		    role_has_school(a->role) ? DEMO_SCHOOL_CODE : NULL;
 		struct db_param p[1] = {DB_STR(a->login)};
+		struct issued out;
 		struct db_res *r;
 		const char *status;
+		uint64_t uid;
+		int done;
 
 		r = db_query(
-		    db, "SELECT status FROM users WHERE login = ?", p, 1);
+		    db, "SELECT status, id FROM users WHERE login = ?", p, 1);
 		if (r == NULL)
 			goto out;
 		status = db_res_rows(r) > 0 ? db_res_get(r, 0, 0) : NULL;
@@ -650,16 +573,17 @@ cli_demo_seed(const struct conf *c, int argc, char **argv)
 			db_res_free(r);
 			continue;
 		}
-		if (accounts_user_issue(db,
-			role_has_school(a->role) ? DEMO_SCHOOL_CODE : NULL,
-			a->role, a->login, a->name,
-			status == NULL ? &no_facts : NULL, code,
-			expires) != 0) {
-			db_res_free(r);
-			goto out;
-		}
+		uid = status != NULL ? (uint64_t)db_res_int(r, 0, 1) : 0;
 		db_res_free(r);
-		printf("  %-14s %-14s code %s\n", a->role, a->login, code);
+		done = uid != 0 ? accounts_user_reissue(
+				      db, school, a->role, a->login, uid, &out)
+				: accounts_user_issue(db, school,
+				      school != NULL ? school_id : 0, a->role,
+				      a->login, a->name, NULL, &out);
+		if (done != 0)
+			goto out;
+		printf("  %-14s %-14s code %s\n", a->role, a->login, out.code);
+		OPENSSL_cleanse(out.code, sizeof(out.code));
 	}
 	if (demo_egress(db) != 0)
 		goto out;

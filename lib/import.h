@@ -13,9 +13,9 @@
  * student number / teacher login / course code + term, so applying the
  * same file twice changes nothing the second time. New students and
  * teachers get accounts with activation codes, gathered into one letter
- * batch (letters.h). The apply is audited once (import.apply, with its
- * counts, and accounts.issue when accounts were made) in its own
- * transaction.
+ * batch (letters.h). The apply is audited (import.apply, with its
+ * counts, and accounts.issue when accounts were made) inside the same
+ * transaction, so the change and its audit rows commit together.
  *
  * National IDs are checked by their checksum, stored as pii_twid_hmac +
  * pii_twid_seal, and never appear unmasked in a report, a log line or an
@@ -85,14 +85,20 @@ struct import_ctx {
 	uint64_t school_id;
 	const char *school_code;
 	struct import_actor who;
+	/* The saved import (import_save_check) that import_apply applies, or
+	 * NULL (the command line). When set, the apply names it in its audit
+	 * row and marks it applied in the same transaction, as
+	 * import_mark_applied would. */
+	const char *import_id;
 };
 
 /* "students", "teachers", "courses", "enrolments"; and back (-1). */
 const char *import_kind_name(enum import_kind k);
 int import_kind_parse(const char *s);
 
-/* The dry run: 0 with rep filled (rep->bad_rows may be > 0), -1 on a
- * database error (rep then holds nothing useful). Changes nothing. */
+/* The dry run: 0 with rep (overwritten) filled, rep->bad_rows possibly
+ * above 0; -1 on a database error (rep then holds nothing useful). Changes
+ * nothing. */
 int import_check(const struct import_ctx *x, enum import_kind kind,
     const char *data, size_t len, enum csv_encoding enc,
     struct import_report *rep);
@@ -107,11 +113,26 @@ int import_apply(const struct import_ctx *x, enum import_kind kind,
 
 void import_report_free(struct import_report *rep);
 
+/*
+ * The pure parts of the check, shared with the record forms and the unit
+ * tests. A date in one of the forms docs/import.md lists (2008-03-15,
+ * 2008/3/15, 20080315, ROC 97/03/15, 097-03-15, 0970315, 970315) into
+ * out as YYYY-MM-DD: 0, or -1 when it is none of them or no such day. A
+ * term "114-1" into its year and semester: 0/-1. A status word (English or
+ * Chinese, docs/import.md) as the stored word, or NULL. The canonical
+ * column a header names (either language, any case), or NULL.
+ */
+int import_parse_date(const char *s, char out[11]);
+int import_parse_term(const char *s, int *year, int *semester);
+const char *import_student_status(const char *s);
+const char *import_teacher_status(const char *s);
+const char *import_header_column(enum import_kind k, const char *header);
+
 /* The reason of a problem code in "zh-TW" or "en" (anything else: en). */
 const char *import_problem_text(const char *code, const char *lang);
 /* The header name of a canonical column in "zh-TW" or "en". */
-const char *import_column_label(
-    enum import_kind k, const char *column, const char *lang);
+const char *
+import_column_label(enum import_kind k, const char *column, const char *lang);
 
 /* The report as CSV for Excel (BOM, CRLF): row, column, reason, value —
  * headers and reasons in lang. */
@@ -127,8 +148,10 @@ int import_report_from_json(
 /*
  * The imports row of a check: records kind, file name, encoding, counts and
  * report, and keeps the file sealed (aad "import:<public_id>") for
- * import.keep_hours so the admin can apply it. Its public id into
- * public_id. Own transaction, audited as import.check. 0/-1.
+ * import.keep_hours so the admin can apply it — only when no row was bad:
+ * a file with bad rows can never be applied, so it is not kept (its report
+ * is). Its public id into public_id. Own transaction, audited as
+ * import.check. 0/-1.
  */
 int import_save_check(const struct import_ctx *x, enum import_kind kind,
     const char *filename, const char *data, size_t len,
@@ -138,15 +161,16 @@ int import_save_check(const struct import_ctx *x, enum import_kind kind,
  * Loads a saved import of the school: 1 with its kind, encoding and
  * (unsealed) file in *data / *len (free with import_payload_free) when it
  * can still be applied; 0 when there is no such import in this school;
- * 2 when it exists but was applied or expired (data NULL). -1 on error.
+ * 2 when it exists but cannot be applied: applied, expired, or checked with
+ * bad rows (data NULL; kind and encoding are set). -1 on error.
  */
 int import_load(const struct import_ctx *x, const char *public_id,
-    enum import_kind *kind, enum csv_encoding *enc, char **data,
-    size_t *len);
+    enum import_kind *kind, enum csv_encoding *enc, char **data, size_t *len);
 void import_payload_free(char *data, size_t len);
 
 /* After a successful apply of a saved import: marks it applied with its
- * counts and letter batch, wiping the sealed file. 0/-1. */
+ * counts and letter batch, wiping the sealed file. import_apply does this
+ * itself when x->import_id is set; then this changes nothing. 0/-1. */
 int import_mark_applied(const struct import_ctx *x, const char *public_id,
     const struct import_report *rep);
 
