@@ -977,7 +977,9 @@ import_apply_post(struct app *app, struct request *r)
 	if (rc == 2)
 		return imp_apply_refused(
 		    app, r, id, res, "imports.apply_gone", NULL, 409);
-	memset(&rep, 0, sizeof(rep));
+	/* The apply marks the import applied in its own transaction,
+	 * together with what it writes. */
+	x.import_id = id;
 	rc = import_apply(&x, kind, data, len, enc, &rep);
 	import_payload_free(data, len);
 	if (rc != 0) {
@@ -994,13 +996,7 @@ import_apply_post(struct app *app, struct request *r)
 		return o;
 	}
 	db_res_free(res);
-	rc = import_mark_applied(&x, id, &rep);
 	import_report_free(&rep);
-	if (rc != 0) {
-		log_error(
-		    "import %s was applied but could not be marked so", id);
-		return RQ_UNAVAILABLE;
-	}
 	str_printf(to, sizeof(to), "/admin/imports/%s?done=applied", id);
 	request_redirect(r, to);
 	return RQ_OK;
