@@ -13,8 +13,9 @@
  * filename="..."; a plain filename is taken as UTF-8 bytes (what browsers
  * send) with \" and \\ unescaped; either must be valid UTF-8 without
  * control characters, or the part is refused (MP_E_NAME). Only the last
- * path segment is kept (a browser on Windows may send C:\dir\a.pdf). The
- * file name is data, never a path for the caller to open.
+ * path segment is kept (a browser on Windows may send C:\dir\a.pdf), and a
+ * last segment of "." or ".." is refused too. The file name is data, never
+ * a path for the caller to open.
  */
 #ifndef LICHENG_MULTIPART_H
 #define LICHENG_MULTIPART_H
@@ -58,11 +59,15 @@ enum mp_error {
 };
 
 /* Each returns 0 to go on or -1 to stop (MP_E_CALLBACK). part's fields
- * stay valid until on_end returns. */
+ * stay valid until on_end returns; part->size counts the bytes delivered,
+ * these included. on_data never gets a byte past a part's limit. A part
+ * cut short by an error or by the end of the body gets no on_end: the
+ * caller drops what it kept when mp_feed or mp_finish reports the error.
+ * Any callback may be NULL. */
 struct mp_callbacks {
 	int (*on_begin)(void *user, const struct mp_part *part);
-	int (*on_data)(void *user, const struct mp_part *part, const char *data,
-	    size_t n);
+	int (*on_data)(
+	    void *user, const struct mp_part *part, const char *data, size_t n);
 	int (*on_end)(void *user, const struct mp_part *part);
 };
 
@@ -86,11 +91,13 @@ const char *mp_error_name(enum mp_error e);
 
 /*
  * Reads the request's whole body (CONTENT_LENGTH bytes, at most max) from
- * FastCGI in chunks into m. RQ_OK when every byte was read and fed (the
- * caller then calls mp_finish and checks *err); RQ_TOO_LARGE without
- * reading when the length is over max; RQ_BAD_REQUEST when the stream ends
- * early; RQ_OK with *err set when m reported an error (the rest of the body
- * is then read and discarded, so the connection stays usable).
+ * FastCGI in chunks of 64 KiB into m. RQ_OK when every byte was read and
+ * fed (the caller then calls mp_finish and checks *err); RQ_TOO_LARGE
+ * without reading when the length is over max; RQ_BAD_REQUEST when the
+ * stream ends early; RQ_OK with *err set when m reported an error (the rest
+ * of the body is then read and discarded, so the connection stays usable).
+ * Without a FastCGI request (unit tests) r->input is fed as the body, as
+ * request_read_body leaves it.
  */
 enum request_outcome mp_read_request(
     struct request *r, struct mp *m, size_t max, enum mp_error *err);

@@ -409,8 +409,7 @@ request_cookie_octet(unsigned char c)
 	    c != '\\';
 }
 
-/* RFC 7230 tchar, the bytes of a token such as a cookie name. */
-static int
+int
 request_tchar(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
@@ -418,7 +417,7 @@ request_tchar(unsigned char c)
 	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-static int
+int
 request_space(char c)
 {
 	return c == ' ' || c == '\t';

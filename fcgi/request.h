@@ -149,6 +149,11 @@ int request_set_cookie(
  */
 void request_redirect(struct request *r, const char *location);
 
+/* 1 when c is an RFC 7230 tchar, a byte of a token (a cookie, header or
+ * parameter name); 1 when c is a space or a tab (RFC 7230 OWS). */
+int request_tchar(unsigned char c);
+int request_space(char c);
+
 /* A FastCGI parameter, or NULL. */
 const char *request_param(const struct request *r, const char *name);
 /* A captured ":name" path segment of the matched route, or NULL. */
