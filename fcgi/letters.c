@@ -156,23 +156,37 @@ let_audit_tx(struct db *db, const struct request *r, const char *event,
 }
 
 /* The site's address for the letters: site.url, or the address this
- * request came in on (a Host of host name characters only). */
+ * request came in on — its host (HTTP_HOST, which Debian's fastcgi_params
+ * fill from nginx's checked $host, without the port) and the port it was
+ * received on when that is not 443. */
 static void
 let_site(struct app *app, const struct request *r, char *out, size_t n)
 {
+	static const char host_ok[] =
+	    "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]";
 	const char *host = request_param(r, "HTTP_HOST");
-	const char *ok = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			 "0123456789.-:[]";
+	const char *port = request_param(r, "SERVER_PORT");
+	const char *bracket;
 
 	if (app->conf->site_url[0] != '\0') {
 		(void)str_copy(out, n, app->conf->site_url);
 		return;
 	}
-	if (host == NULL || host[0] == '\0' || strspn(host, ok) != strlen(host))
+	if (host == NULL || host[0] == '\0' ||
+	    strspn(host, host_ok) != strlen(host))
 		host = request_param(r, "SERVER_NAME");
-	if (host == NULL || host[0] == '\0' || strspn(host, ok) != strlen(host))
+	if (host == NULL || host[0] == '\0' ||
+	    strspn(host, host_ok) != strlen(host))
 		host = "localhost";
-	str_printf(out, n, "https://%s", host);
+	/* A host that names its port already ("h:8443", "[::1]:8443"). */
+	bracket = strrchr(host, ']');
+	if (strchr(bracket != NULL ? bracket : host, ':') != NULL ||
+	    port == NULL || strcmp(port, "443") == 0 || port[0] == '\0' ||
+	    strspn(port, "0123456789") != strlen(port))
+		str_printf(out, n, "https://%s", host);
+	else
+		str_printf(out, n, "https://%s:%s", host, port);
 }
 
 /* Audits an action on batch id by the signed-in admin (its own

@@ -34,22 +34,21 @@ twid_bad() {
 	printf '%s%d' "${id:0:9}" $(((${id:9:1} + 1) % 10))
 }
 
-# upload NAME FILE KIND [ENCODING] [curl args]: posts the import form as a
+# upload NAME FILE KIND [ENCODING [FILENAME]]: posts the import form as a
 # browser does (csrf first) with NAME's session; prints "STATUS LOCATION"
 # and keeps the page in $tmp/NAME.page.
 upload() {
-	local name=$1 file=$2 kind=$3 enc=${4:-auto} token
-	shift 3
-	[ $# -gt 0 ] && shift
+	local name=$1 file=$2 kind=$3 enc=${4:-auto} fname=${5:-} token
 	token=$(csrf "$name" /admin/import)
 	req "$name" -o "$tmp/$name.page" -w '%{http_code} %{redirect_url}' \
-	    -F "csrf=$token" -F "kind=$kind" -F "encoding=$enc" -F "file=@$file;type=text/csv" \
-	    "$@" "$BASE/admin/import"
+	    -F "csrf=$token" -F "kind=$kind" -F "encoding=$enc" \
+	    -F "file=@$file;type=text/csv${fname:+;filename=\"$fname\"}" "$BASE/admin/import"
 }
 # page NAME PATH: the body of a GET with NAME's session.
 page() { req "$1" "$BASE$2"; }
-# hdrs NAME PATH: the response headers of a GET (CR dropped).
-hdrs() { req "$1" -D - -o /dev/null "$BASE$2" | tr -d '\r'; }
+# hdrs NAME PATH: the response headers of a GET, lower case (HTTP/2's),
+# CR dropped.
+hdrs() { req "$1" -D - -o /dev/null "$BASE$2" | tr -d '\r' | tr 'A-Z' 'a-z'; }
 # post_csrf NAME FROM PATH: a POST of PATH with the CSRF token of page FROM;
 # prints "STATUS LOCATION" and keeps the page in $tmp/NAME.page.
 post_csrf() {
@@ -110,19 +109,22 @@ $HDR
 110001,張重複,$ID3,2009-09-10,101,4
 110005,,$ID4,2009-11-12,101,5
 EOF
-out=$(upload a1 "$tmp/bad.csv" students)
+out=$(upload a1 "$tmp/bad.csv" students auto '<img src=x>bad.csv')
 check_match "a file with bad rows is checked (303 to its report)" "^303 $BASE/admin/imports/[A-Za-z0-9_-]{22}\$" "$out"
 R1=${out##*/}
 body=$(page a1 "/admin/imports/$R1")
-check_match "the report names the file" 'bad\.csv' "$body"
+check_match "the report names the file, escaped" '<td>&lt;img src&#61;x&gt;bad\.csv</td>' "$body"
+check_nomatch "never as markup" '<img' "$body"
 check_match "it counts 5 data rows" '<td id="rows-total">5</td>' "$body"
 check_match "and 4 bad rows" '<td id="rows-bad">4</td>' "$body"
 check_match "it says nothing was changed (all or nothing)" 'id="bad-explain"' "$body"
 check_nomatch "it offers no apply" 'id="apply-form"' "$body"
 rows=$(printf '%s' "$body" | sed -n '/id="problems-table"/,/<\/table>/p' | tr -d '\n' | sed 's/<tr>/\n<tr>/g' | grep -c '^<tr><td>[0-9]')
 check "it lists at least one problem per bad row ($rows)" test "$rows" -ge 4
-for r in 3 4 5 6; do
-	check_match "row $r is listed" "<tr>.?<td>$r</td>" "$(printf '%s' "$body" | tr -d '\n' | sed 's/<tr>/\n<tr>/g')"
+# Each bad row with its column's header name and a reason.
+for rc in 3:身分證統一編號 4:班級 5:學號 6:姓名; do
+	check_match "row ${rc%%:*} is listed at column ${rc#*:}" "^<tr><td>${rc%%:*}</td><td>${rc#*:}</td><td>[^<]+</td>" \
+	    "$(printf '%s' "$body" | tr -d '\n' | sed 's/<tr>/\n<tr>/g')"
 done
 check_nomatch "the wrong-checksum ID is not shown unmasked" "$BADID" "$body"
 check_match "it is shown masked" "${BADID:0:3}\\*\\*\\*\\*\\*${BADID:8:2}" "$body"
@@ -142,9 +144,9 @@ check "it has a header and the bad rows" test "$(printf '%s' "$csvbody" | grep -
 check_match "rows 3 and 6 are in it" '^3,' "$(printf '%s' "$csvbody" | tr -d '\r' | sed 's/^\xef\xbb\xbf//')"
 check_nomatch "no unmasked ID in the CSV" "$BADID" "$csvbody"
 h=$(hdrs a1 "/admin/imports/$R1/report.csv")
-check_match "the CSV is an attachment" '^Content-Disposition: attachment; filename=' "$h"
-check_match "it is text/csv" '^Content-Type: text/csv' "$h"
-check_match "it is not cached" '^Cache-Control: no-store' "$h"
+check_match "the CSV is an attachment" '^content-disposition: attachment; filename=' "$h"
+check_match "it is text/csv" '^content-type: text/csv' "$h"
+check_match "it is not cached" '^cache-control: no-store' "$h"
 check_eq "a report with bad rows cannot be applied" 409 \
     "$(post_csrf a1 "/admin/imports/$R1" "/admin/imports/$R1/apply" | cut -d' ' -f1)"
 check_eq "still no students" 0 "$(students_of "$sa")"
@@ -205,9 +207,9 @@ logins=$(printf '%s' "$body" | sed -n 's/.*<p class="letter-login"><code>\([^<]*
 codes=$(printf '%s' "$body" | sed -n 's/.*<code class="code">\([^<]*\)<\/code>.*/\1/p')
 check_eq "three logins" 3 "$(printf '%s\n' "$logins" | grep -c .)"
 check_match "logins are the student numbers with a suffix" '^110001-[a-z2-9]{4}$' "$(printf '%s\n' "$logins" | sort | head -n 1)"
-h=$(hdrs a1 "/admin/letters/$L1")
-check_match "the letters are not cached" '^Cache-Control: no-store' "$h"
 check_eq "letters.view is audited" 1 "$(audit_n letters.view "$A1")"
+h=$(hdrs a1 "/admin/letters/$L1")
+check_match "the letters are not cached" '^cache-control: no-store' "$h"
 check_match "the list shows the batch" "href=\"/admin/letters/$L1\"" "$(page a1 /admin/letters)"
 
 csv=$(req a1 "$BASE/admin/letters/$L1/letters.csv" | od -An -tx1 -N3 | tr -d ' \n')
@@ -216,8 +218,8 @@ csvbody=$(req a1 "$BASE/admin/letters/$L1/letters.csv" | tr -d '\r')
 check_eq "it has a header and three letters" 4 "$(printf '%s\n' "$csvbody" | grep -c .)"
 check_match "with the codes" "$(printf '%s\n' "$codes" | head -n 1)" "$csvbody"
 h=$(hdrs a1 "/admin/letters/$L1/letters.csv")
-check_match "the letters CSV is an attachment" '^Content-Disposition: attachment' "$h"
-check_match "and not cached" '^Cache-Control: no-store' "$h"
+check_match "the letters CSV is an attachment" '^content-disposition: attachment' "$h"
+check_match "and not cached" '^cache-control: no-store' "$h"
 check "letters.download is audited" test "$(audit_n letters.download "$A1")" -ge 1
 
 # A letter's code opens its account.
@@ -355,6 +357,6 @@ check_match "without bad rows" '<td id="rows-bad">0</td>' "$body"
 check_match "applying it works" "^303 $BASE/admin/imports/$R3\\?done=applied\$" \
     "$(post_csrf a1 "/admin/imports/$R3" "/admin/imports/$R3/apply")"
 check_eq "the names are read correctly" "黃美玲 林堃" \
-    "$(app_sql "SELECT name FROM students t JOIN schools s ON s.id = t.school_id WHERE s.code = '$sa' AND t.student_no IN ('120001', '120002') ORDER BY t.student_no" | tr '\n' ' ' | sed 's/ $//')"
+    "$(app_sql "SELECT t.name FROM students t JOIN schools s ON s.id = t.school_id WHERE s.code = '$sa' AND t.student_no IN ('120001', '120002') ORDER BY t.student_no" | tr '\n' ' ' | sed 's/ $//')"
 
 check "the audit chain is intact" L audit verify
