@@ -778,9 +778,6 @@ imp_report_counts(struct app *app, struct request *r, struct tval *ctx,
 {
 	char text[512];
 
-	(void)tval_set_str(ctx, "rows_text",
-	    auth_msg_n(app, r, "imports.rows_n",
-		(long)db_res_int(res, 0, IR_TOTAL), text, sizeof(text)));
 	(void)tval_set_str(ctx, "bad_text",
 	    auth_msg_n(app, r, "imports.bad_n",
 		(long)db_res_int(res, 0, IR_BAD), text, sizeof(text)));

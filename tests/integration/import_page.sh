@@ -44,6 +44,16 @@ upload() {
 	    -F "csrf=$token" -F "kind=$kind" -F "encoding=$enc" \
 	    -F "file=@$file;type=text/csv${fname:+;filename=\"$fname\"}" "$BASE/admin/import"
 }
+# checked DESC FILE [ENCODING [FILENAME]]: uploads a students file as a1,
+# checks it was saved (303 to its report), and sets ID (the import's) and
+# body (its report page).
+checked() {
+	local out
+	out=$(upload a1 "$2" students "${3:-auto}" "${4:-}")
+	check_match "$1" "^303 $BASE/admin/imports/[A-Za-z0-9_-]{22}\$" "$out"
+	ID=${out##*/}
+	body=$(page a1 "/admin/imports/$ID")
+}
 # page NAME PATH: the body of a GET with NAME's session.
 page() { req "$1" "$BASE$2"; }
 # hdrs NAME PATH: the response headers of a GET, lower case (HTTP/2's),
@@ -109,10 +119,8 @@ $HDR
 110001,張重複,$ID3,2009-09-10,101,4
 110005,,$ID4,2009-11-12,101,5
 EOF
-out=$(upload a1 "$tmp/bad.csv" students auto '<img src=x>bad.csv')
-check_match "a file with bad rows is checked (303 to its report)" "^303 $BASE/admin/imports/[A-Za-z0-9_-]{22}\$" "$out"
-R1=${out##*/}
-body=$(page a1 "/admin/imports/$R1")
+checked "a file with bad rows is checked (303 to its report)" "$tmp/bad.csv" auto '<img src=x>bad.csv'
+R1=$ID
 check_match "the report names the file, escaped" '<td>&lt;img src&#61;x&gt;bad\.csv</td>' "$body"
 check_nomatch "never as markup" '<img' "$body"
 check_match "it counts 5 data rows" '<td id="rows-total">5</td>' "$body"
@@ -159,10 +167,8 @@ $HDR
 110002,林小美,$ID5,2009-05-06,101,2
 110003,王志明,$ID2,2009-07-08,101,3
 EOF
-out=$(upload a1 "$tmp/good.csv" students utf-8)
-check_match "a good file is checked" "^303 $BASE/admin/imports/" "$out"
-R2=${out##*/}
-body=$(page a1 "/admin/imports/$R2")
+checked "a good file is checked" "$tmp/good.csv" utf-8
+R2=$ID
 check_match "its report has no bad rows" '<td id="rows-bad">0</td>' "$body"
 check_match "it offers the apply" 'id="apply-form"' "$body"
 check_match "saying how many rows will be written" '全部 3 列' "$body"
@@ -348,10 +354,8 @@ ID7=$(twid H 17345679) ID8=$(twid J 28345679)
 	printf '120002,林堃,%s,2009-02-03,101,8\r\n' "$ID8"
 } >"$tmp/big5.csv"
 check_not "the Big5 file is not UTF-8" iconv -f UTF-8 -t UTF-8 "$tmp/big5.csv"
-out=$(upload a1 "$tmp/big5.csv" students auto)
-check_match "a Big5 file with encoding auto is checked" "^303 $BASE/admin/imports/" "$out"
-R3=${out##*/}
-body=$(page a1 "/admin/imports/$R3")
+checked "a Big5 file with encoding auto is checked" "$tmp/big5.csv" auto
+R3=$ID
 check_match "it was read as Big5" '<td id="encoding-used">Big5</td>' "$body"
 check_match "without bad rows" '<td id="rows-bad">0</td>' "$body"
 check_match "applying it works" "^303 $BASE/admin/imports/$R3\\?done=applied\$" \
