@@ -281,6 +281,14 @@ check_eq "the new one does" "303 $BASE/login?done=activated" \
         --data-urlencode "new_password=$PW" --data-urlencode "csrf=$token" "$BASE/activate")"
 me=$(app_sql "SELECT public_id FROM users WHERE login = '$A1'")
 check_eq "an admin cannot re-issue their own code" 403 "$(post_csrf a1 /admin/import "/admin/accounts/$me/reissue" | cut -d' ' -f1)"
+login3=$(printf '%s\n' "$logins" | sed -n 3p)
+stu3=$(app_sql "SELECT public_id FROM users WHERE login = '$login3'")
+app_sql "UPDATE users SET status = 'disabled' WHERE login = '$login3'"
+n3=$(audit_n account.reissue "$A1")
+check_eq "a disabled account is not re-issued (409)" 409 \
+    "$(post_csrf a1 /admin/import "/admin/accounts/$stu3/reissue" | cut -d' ' -f1)"
+check_match "saying to enable it first" '這個帳號已停用' "$(cat "$tmp/a1.page")"
+check_eq "and nothing is audited as re-issued" "$n3" "$(audit_n account.reissue "$A1")"
 
 # ------------------------------------------------------------ destroy
 
@@ -343,6 +351,21 @@ out=$(upload a1 "$tmp/huge.csv" students)
 check_eq "a 10 MiB upload is refused by nginx (413)" "413 " "$out"
 check_eq "none of them was recorded" "$n" "$(imports_of "$sa")"
 rm -f "$tmp/big.csv" "$tmp/huge.csv"
+
+# ------------------------------------------------------------ expiry
+
+cat >"$tmp/later.csv" <<EOF
+$HDR
+110009,何美華,$(twid K 21345670),2009-08-09,101,9
+EOF
+checked "a file left unapplied is checked" "$tmp/later.csv"
+app_sql "UPDATE imports SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 MINUTE WHERE public_id = '$ID'"
+body=$(page a1 "/admin/imports/$ID")
+check_match "once past import.keep_hours its report says to upload it again" 'id="expired-explain"' "$body"
+check_nomatch "and offers no apply" 'id="apply-form"' "$body"
+check_eq "applying it is refused" 409 "$(post_csrf a1 "/admin/imports/$ID" "/admin/imports/$ID/apply" | cut -d' ' -f1)"
+check_eq "nobody 110009 was written" 0 \
+    "$(app_sql "SELECT COUNT(*) FROM students t JOIN schools s ON s.id = t.school_id WHERE s.code = '$sa' AND t.student_no = '110009'")"
 
 # ------------------------------------------------------------ Big5
 
