@@ -57,8 +57,10 @@ $(OUT)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
+# Rebuilt whole, so a deleted source leaves no stale member behind.
 $(OUT)/liblicheng.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(BIN)/licheng-fcgi: $(call obj,$(FCGI_SRC)) $(OUT)/liblicheng.a

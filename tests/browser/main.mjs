@@ -13,6 +13,7 @@ import passwordRefused from './flows/password_refused.mjs';
 import sessions from './flows/sessions.mjs';
 import totp from './flows/totp.mjs';
 import english from './flows/english.mjs';
+import importFlow from './flows/import.mjs';
 
 const FLOWS = [
 	['stack', stack, 'zh-TW'],
@@ -23,6 +24,7 @@ const FLOWS = [
 	['lockout', lockout, 'zh-TW'],
 	['totp', totp, 'zh-TW'],
 	['english', english, 'en'],
+	['import', importFlow, 'zh-TW'],
 ];
 
 // The TOTP arithmetic against RFC 6238's SHA-1 vectors (appendix B), so a
