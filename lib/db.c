@@ -240,8 +240,8 @@ db_connect(struct db *db)
 	    /* Every time Licheng stores or compares is UTC, whatever the
 	     * server's own zone: column defaults (CURRENT_TIMESTAMP) and NOW()
 	     * then agree with UTC_TIMESTAMP() and the audit log. */
-	    mysql_optionsv(my, MYSQL_INIT_COMMAND,
-		"SET time_zone = '+00:00'") != 0) {
+	    mysql_optionsv(
+		my, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'") != 0) {
 		db_set_err(db, mysql_errno(my), mysql_error(my));
 		log_error("%s: setting connection options: %s",
 		    db_role_name(db->role), db->err);

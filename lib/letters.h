@@ -40,24 +40,23 @@ enum letters_state {
  * admin's user id (0 from the command line), actor their login or
  * "cli:<user>". 0/-1. */
 int letters_create_tx(struct db *db, const unsigned char key[CRYPTO_KEY_LEN],
-    uint64_t school_id, uint64_t created_by, const char *actor,
-    int keep_hours, const struct letter *l, size_t n,
-    char public_id[IDS_PUBLIC_LEN + 1]);
+    uint64_t school_id, uint64_t created_by, const char *actor, int keep_hours,
+    const struct letter *l, size_t n, char public_id[IDS_PUBLIC_LEN + 1]);
 
 /* Loads a batch: LETTERS_READY with *out (n letters; free with
  * letters_free, which wipes the codes) and its creation and expiry times
  * ("YYYY-MM-DD HH:MM" UTC); LETTERS_MISSING or LETTERS_GONE; -1 on a
  * database or decryption error. */
 int letters_load(struct db *db, const unsigned char key[CRYPTO_KEY_LEN],
-    uint64_t school_id, const char *public_id, struct letter **out,
-    size_t *n, char created[20], char expires[20]);
+    uint64_t school_id, const char *public_id, struct letter **out, size_t *n,
+    char created[20], char expires[20]);
 void letters_free(struct letter *l, size_t n);
 
 /* Wipes a batch's sealed list now (the admin has printed it). 1 done, 0
  * when missing or already gone, -1 on error. Inside the caller's
  * transaction. */
-int letters_destroy_tx(
-    struct db *db, uint64_t school_id, const char *public_id);
+int
+letters_destroy_tx(struct db *db, uint64_t school_id, const char *public_id);
 
 /* Wipes every batch past its expiry (any school): the worker's sweep.
  * The number wiped, or -1. */
