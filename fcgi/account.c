@@ -28,7 +28,7 @@
 #include "template.h"
 #include "util.h"
 
-#define ACCOUNT_CSRF "[A-Za-z0-9_-]{43}"
+#define ACCOUNT_CSRF AUTH_CSRF_PATTERN
 
 /* ---------------------------------------------------------- hashing */
 

@@ -96,26 +96,6 @@ auditlog_where_build(const struct form *f, struct auditlog_where *w)
 	}
 }
 
-/* Appends "&name=value" (the first without '&') percent-encoding every
- * byte outside RFC 3986's unreserved set. */
-static void
-auditlog_qs(struct buf *b, const char *name, const char *value)
-{
-	const unsigned char *s = (const unsigned char *)value;
-
-	buf_puts(b, b->len > 0 && b->data[b->len - 1] != '?' ? "&" : "");
-	buf_puts(b, name);
-	buf_putc(b, '=');
-	for (; *s != '\0'; s++) {
-		if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' ||
-		    *s == '_' || *s == '~')
-			buf_putc(b, (char)*s);
-		else
-			buf_printf(b, "%%%02X", *s);
-	}
-}
-
 /* The link to page of the same filters. */
 static void
 auditlog_href(const struct form *f, long page, struct buf *b)
@@ -126,7 +106,7 @@ auditlog_href(const struct form *f, long page, struct buf *b)
 	buf_puts(b, "/audit?");
 	for (i = 0; i < ARRAY_SIZE(auditlog_filters); i++)
 		if (form_has(f, i))
-			auditlog_qs(b, auditlog_filters[i], form_str(f, i));
+			buf_query_param(b, auditlog_filters[i], form_str(f, i));
 	buf_printf(
 	    b, "%spage=%ld", b->data[b->len - 1] == '?' ? "" : "&", page);
 }

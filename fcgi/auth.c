@@ -16,6 +16,7 @@
 #include "app.h"
 #include "audit.h"
 #include "conf.h"
+#include "form.h"
 #include "i18n.h"
 #include "log.h"
 #include "page.h"
@@ -646,4 +647,52 @@ auth_render(struct app *app, struct request *r, const char *body_template,
 	/* request_send marks every response Cache-Control: no-store. */
 	request_ok(r, status, "text/html; charset=utf-8");
 	return RQ_OK;
+}
+
+int
+auth_audit_tx(struct db *db, const struct request *r, const char *event,
+    const char *target, const char *detail)
+{
+	const struct auth *a = r->auth;
+	struct audit_event ev = {
+	    .actor = a->u.login,
+	    .role = role_name(a->u.role),
+	    .school = a->u.school_code[0] != '\0' ? a->u.school_code : NULL,
+	    .ip = a->ip,
+	    .event = event,
+	    .target = target,
+	    .outcome = "success",
+	    .detail = detail,
+	};
+
+	return audit_append_tx(db, &ev);
+}
+
+int
+auth_csrf_form_ok(const struct request *r)
+{
+	const struct form_field fields[1] = {
+	    {"csrf", FORM_PATTERN, FORM_REQUIRED, 43, 43, AUTH_CSRF_PATTERN},
+	};
+	struct form *f = form_new(fields, 1);
+	int ok;
+
+	if (f == NULL)
+		return 0;
+	ok = form_parse(f, r->input.data, r->input.len) == 0;
+	form_free(f);
+	return ok;
+}
+
+void
+auth_field_error(struct app *app, struct request *r, struct tval *ctx,
+    const char *key, const struct form *f, size_t i)
+{
+	enum form_error e = form_error(f, i);
+	char mk[64];
+
+	if (e == FORM_E_OK)
+		return;
+	str_printf(mk, sizeof(mk), "form.error.%s", form_error_name(e));
+	(void)tval_set_str(ctx, key, auth_msg(app, r, mk));
 }

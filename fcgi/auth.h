@@ -136,6 +136,22 @@ int auth_audit(struct app *app, const struct request *r, const char *event,
 int auth_audit_as(struct app *app, const struct request *r, const char *actor,
     const char *role, const char *school, const char *event, const char *target,
     const char *outcome, const char *detail);
+/* The same inside the caller's open transaction, for a change the
+ * signed-in user made (outcome "success"), so the change and its audit row
+ * commit together. 0/-1. */
+struct db;
+int auth_audit_tx(struct db *db, const struct request *r, const char *event,
+    const char *target, const char *detail);
+/* The CSRF token's shape, for the forms that carry it as a field. */
+#define AUTH_CSRF_PATTERN "[A-Za-z0-9_-]{43}"
+/* 1 when a POST body holds the csrf field and nothing else (a button's
+ * form; the gate has already checked the token's value). */
+int auth_csrf_form_ok(const struct request *r);
+/* Puts the message of form field i's error, if any, under key in ctx
+ * ("form.error.<name>" in the request's language). */
+struct form;
+void auth_field_error(struct app *app, struct request *r, struct tval *ctx,
+    const char *key, const struct form *f, size_t i);
 /* Refuses the request as not permitted: audits access.denied with the
  * reason and returns RQ_FORBIDDEN (or RQ_NOT_FOUND when not_found, for
  * resources of another school: no existence oracle). */

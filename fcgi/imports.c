@@ -30,7 +30,7 @@
 #include "template.h"
 #include "util.h"
 
-#define IMP_CSRF "[A-Za-z0-9_-]{43}"
+#define IMP_CSRF AUTH_CSRF_PATTERN
 #define IMP_KINDS "students|teachers|courses|enrolments"
 #define IMP_ENCODINGS "auto|utf-8|big5"
 /* The school's recent imports shown under the form. */
@@ -158,24 +158,6 @@ imp_done_notice(
 		(void)tval_set_str(ctx, "notice", auth_msg(app, r, key));
 	}
 	form_free(f);
-}
-
-/* 1 when a CSRF-only form body is valid (the gate has checked the token
- * itself; this refuses undeclared fields). */
-static int
-imp_csrf_form_ok(const struct request *r)
-{
-	const struct form_field fields[1] = {
-	    {"csrf", FORM_PATTERN, FORM_REQUIRED, 43, 43, IMP_CSRF},
-	};
-	struct form *f = form_new(fields, 1);
-	int ok;
-
-	if (f == NULL)
-		return 0;
-	ok = form_parse(f, r->input.data, r->input.len) == 0;
-	form_free(f);
-	return ok;
 }
 
 /* ------------------------------------------------------ /admin/import */
@@ -515,20 +497,6 @@ static const struct form_field imp_upload_fields[UF__MAX] = {
     [UF_ENCODING] = {"encoding", FORM_ENUM, FORM_REQUIRED, 0, 0, IMP_ENCODINGS},
 };
 
-/* Puts the message of field i's error, if any, under key in ctx. */
-static void
-imp_field_error(struct app *app, struct request *r, struct tval *ctx,
-    const char *key, const struct form *f, size_t i)
-{
-	enum form_error e = form_error(f, i);
-	char mk[64];
-
-	if (e == FORM_E_OK)
-		return;
-	str_printf(mk, sizeof(mk), "form.error.%s", form_error_name(e));
-	(void)tval_set_str(ctx, key, auth_msg(app, r, mk));
-}
-
 /* The kind and encoding as validated: 0, or the answer (the form again
  * with each field's message, 422) in *o. */
 static int
@@ -540,8 +508,8 @@ imp_upload_form(struct app *app, struct request *r, struct imp_upload *u,
 	if (form_parse(f, u->fields.data, u->fields.len) == 0)
 		return 0;
 	ctx = auth_page_ctx(app, r, "imports.title");
-	imp_field_error(app, r, ctx, "kind_error", f, UF_KIND);
-	imp_field_error(app, r, ctx, "encoding_error", f, UF_ENCODING);
+	auth_field_error(app, r, ctx, "kind_error", f, UF_KIND);
+	auth_field_error(app, r, ctx, "encoding_error", f, UF_ENCODING);
 	(void)tval_set_str(ctx, "alert",
 	    auth_msg(app, r,
 		form_unknown(f) != NULL ? "form.error.unknown"
@@ -957,7 +925,7 @@ import_apply_post(struct app *app, struct request *r)
 	enum request_outcome o;
 	int rc;
 
-	if (!imp_csrf_form_ok(r))
+	if (!auth_csrf_form_ok(r))
 		return RQ_BAD_REQUEST;
 	if ((o = imp_find(app, r, &id, &res)) != RQ_OK)
 		return o;

@@ -32,7 +32,7 @@
 #include "template.h"
 #include "util.h"
 
-#define LET_CSRF "[A-Za-z0-9_-]{43}"
+#define LET_CSRF AUTH_CSRF_PATTERN
 /* Batches per page of /admin/letters. */
 #define LET_PAGE_SIZE 50
 
@@ -66,23 +66,6 @@ let_query(
 		page = (long)form_int(f, QF_PAGE);
 	form_free(f);
 	return page;
-}
-
-/* 1 when a CSRF-only form body is valid (the gate checked the token). */
-static int
-let_csrf_form_ok(const struct request *r)
-{
-	const struct form_field fields[1] = {
-	    {"csrf", FORM_PATTERN, FORM_REQUIRED, 43, 43, LET_CSRF},
-	};
-	struct form *f = form_new(fields, 1);
-	int ok;
-
-	if (f == NULL)
-		return 0;
-	ok = form_parse(f, r->input.data, r->input.len) == 0;
-	form_free(f);
-	return ok;
 }
 
 /* The batch :id when it is of the admin's school (its id into *idp). RQ_OK,
@@ -132,27 +115,6 @@ let_open(struct app *app, struct request *r, const char **idp, int *state,
 	if (*state < 0)
 		return RQ_UNAVAILABLE;
 	return *state == LETTERS_MISSING ? RQ_NOT_FOUND : RQ_OK;
-}
-
-/* Appends the audit row of a change by the signed-in admin inside the
- * caller's transaction. 0/-1. */
-static int
-let_audit_tx(struct db *db, const struct request *r, const char *event,
-    const char *target, const char *detail)
-{
-	const struct user *me = &r->auth->u;
-	struct audit_event ev = {
-	    .actor = me->login,
-	    .role = role_name(me->role),
-	    .school = me->school_code,
-	    .ip = r->auth->ip,
-	    .event = event,
-	    .target = target,
-	    .outcome = "success",
-	    .detail = detail,
-	};
-
-	return audit_append_tx(db, &ev);
 }
 
 /* The site's address for the letters: site.url, or the address this
@@ -492,7 +454,7 @@ letters_destroy_post(struct app *app, struct request *r)
 	enum request_outcome o;
 	int rc;
 
-	if (!let_csrf_form_ok(r))
+	if (!auth_csrf_form_ok(r))
 		return RQ_BAD_REQUEST;
 	if ((o = let_find(app, r, &id)) != RQ_OK)
 		return o;
@@ -501,7 +463,7 @@ letters_destroy_post(struct app *app, struct request *r)
 		return RQ_UNAVAILABLE;
 	rc = letters_destroy_tx(db, r->auth->u.school_id, id);
 	if (rc == 1 &&
-	    let_audit_tx(db, r, "letters.destroy", target, NULL) != 0)
+	    auth_audit_tx(db, r, "letters.destroy", target, NULL) != 0)
 		rc = -1;
 	/* 0: already destroyed or expired — nothing to record. */
 	if (rc < 0 || (rc == 1 ? db_commit(db) : db_rollback(db)) != 0) {
@@ -602,7 +564,7 @@ let_reissue_tx(struct app *app, struct request *r, const struct db_res *res,
 	if (rc == 1) {
 		str_printf(
 		    detail, sizeof(detail), "{\"letters\":\"%s\"}", batch);
-		if (let_audit_tx(db, r, "account.reissue", target, detail) !=
+		if (auth_audit_tx(db, r, "account.reissue", target, detail) !=
 			0 ||
 		    db_commit(db) != 0)
 			rc = -1;
@@ -624,7 +586,7 @@ account_reissue_post(struct app *app, struct request *r)
 	uint64_t uid;
 	int rc;
 
-	if (!let_csrf_form_ok(r))
+	if (!auth_csrf_form_ok(r))
 		return RQ_BAD_REQUEST;
 	if (id == NULL || !ids_public_valid(id))
 		return RQ_NOT_FOUND;

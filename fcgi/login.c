@@ -24,7 +24,7 @@
 #include "template.h"
 #include "util.h"
 
-#define LOGIN_CSRF_PATTERN "[A-Za-z0-9_-]{43}"
+#define LOGIN_CSRF_PATTERN AUTH_CSRF_PATTERN
 
 enum { LF_LOGIN, LF_PASSWORD, LF_CSRF, LF__MAX };
 static const struct form_field login_fields[LF__MAX] = {
@@ -39,12 +39,6 @@ static const struct form_field totp_fields[TF__MAX] = {
     [TF_TOTP] = {"totp", FORM_PATTERN, FORM_REQUIRED, 6, 13,
 	"[0-9 ]{6,7}|[0-9A-Za-z]{5}-?[0-9A-Za-z]{5}"},
     [TF_CSRF] = {"csrf", FORM_PATTERN, FORM_REQUIRED, 43, 43,
-	LOGIN_CSRF_PATTERN},
-};
-
-enum { OF_CSRF, OF__MAX };
-static const struct form_field logout_fields[OF__MAX] = {
-    [OF_CSRF] = {"csrf", FORM_PATTERN, FORM_REQUIRED, 43, 43,
 	LOGIN_CSRF_PATTERN},
 };
 
@@ -357,25 +351,12 @@ login_totp_post(struct app *app, struct request *r)
 	return o;
 }
 
-static int
-logout_form_ok(struct request *r)
-{
-	struct form *f = form_new(logout_fields, OF__MAX);
-	int ok;
-
-	if (f == NULL)
-		return 0;
-	ok = form_parse(f, r->input.data, r->input.len) == 0;
-	form_free(f);
-	return ok;
-}
-
 enum request_outcome
 logout_post(struct app *app, struct request *r)
 {
 	char target[64];
 
-	if (!logout_form_ok(r))
+	if (!auth_csrf_form_ok(r))
 		return RQ_BAD_REQUEST;
 	if (r->auth->s.user_id != 0) {
 		str_printf(target, sizeof(target), "user:%s", r->auth->u.login);
@@ -391,7 +372,7 @@ logout_all_post(struct app *app, struct request *r)
 {
 	char target[64];
 
-	if (!logout_form_ok(r))
+	if (!auth_csrf_form_ok(r))
 		return RQ_BAD_REQUEST;
 	str_printf(target, sizeof(target), "user:%s", r->auth->u.login);
 	if (session_destroy_user(app_kv(app), r->auth->u.id, NULL) != 0)

@@ -312,21 +312,10 @@ fail:
 static int
 mfa_audit_tx(struct db *db, const struct request *r, const char *event)
 {
-	const struct user *u = &r->auth->u;
 	char target[64];
-	struct audit_event ev = {
-	    .actor = u->login,
-	    .role = role_name(u->role),
-	    .school = u->school_code[0] != '\0' ? u->school_code : NULL,
-	    .ip = r->auth->ip,
-	    .event = event,
-	    .target = target,
-	    .outcome = "success",
-	    .detail = NULL,
-	};
 
-	str_printf(target, sizeof(target), "user:%s", u->login);
-	return audit_append_tx(db, &ev);
+	str_printf(target, sizeof(target), "user:%s", r->auth->u.login);
+	return auth_audit_tx(db, r, event, target, NULL);
 }
 
 enum { MF_TOTP, MF_CSRF, MF__MAX };

@@ -30,10 +30,6 @@ struct tval;
 /* Rows per page of every list. */
 #define REC_PAGE_SIZE 50
 
-/* Appends the audit row of a change by the signed-in admin inside the
- * caller's transaction (outcome success). 0/-1. */
-int rec_audit_tx(struct db *db, const struct request *r, const char *event,
-    const char *target, const char *detail);
 /* One statement of a change: its SQL and parameters, and the unique keys
  * ('|'-separated, or NULL) whose duplicate is the user's error. */
 struct rec_stmt {
@@ -154,9 +150,6 @@ struct tval *rec_word_options(struct app *app, struct request *r,
 const char *rec_word(
     struct app *app, struct request *r, const char *prefix, const char *word);
 
-/* Appends "&name=value" ("name=value" after '?') to a link, the value
- * percent-encoded outside RFC 3986's unreserved set. */
-void rec_qs(struct buf *b, const char *name, const char *value);
 /* The pagination of a list of total rows at page: "total_text" (message
  * key_total with {n}), "page", "pages", "paged", "prev_href", "next_href"
  * from base (a path with its query so far, ending in '?' or not). */

@@ -45,16 +45,6 @@ rec_event(const struct request *r, struct audit_event *ev, const char *event,
 }
 
 int
-rec_audit_tx(struct db *db, const struct request *r, const char *event,
-    const char *target, const char *detail)
-{
-	struct audit_event ev;
-
-	rec_event(r, &ev, event, target, detail);
-	return audit_append_tx(db, &ev);
-}
-
-int
 rec_audit_view(struct app *app, const struct request *r, const char *target,
     const char *detail)
 {
@@ -254,24 +244,6 @@ rec_word_options(struct app *app, struct request *r, const char *prefix,
 }
 
 void
-rec_qs(struct buf *b, const char *name, const char *value)
-{
-	const unsigned char *s = (const unsigned char *)value;
-
-	if (b->len > 0 && b->data[b->len - 1] != '?')
-		buf_putc(b, '&');
-	buf_printf(b, "%s=", name);
-	for (; *s != '\0'; s++) {
-		if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' ||
-		    *s == '_' || *s == '~')
-			buf_putc(b, (char)*s);
-		else
-			buf_printf(b, "%%%02X", *s);
-	}
-}
-
-void
 rec_pages(struct app *app, struct request *r, struct tval *ctx,
     const char *key_total, long long total, long page, const char *base)
 {
@@ -296,14 +268,14 @@ rec_pages(struct app *app, struct request *r, struct tval *ctx,
 	if (page > 1) {
 		snprintf(text, sizeof(text), "%ld",
 		    page - 1 < pages ? page - 1 : pages);
-		rec_qs(&b, "page", text);
+		buf_query_param(&b, "page", text);
 		(void)tval_set_str(ctx, "prev_href", b.data);
 	}
 	if (page < pages) {
 		b.len = blen;
 		b.data[blen] = '\0';
 		snprintf(text, sizeof(text), "%ld", page + 1);
-		rec_qs(&b, "page", text);
+		buf_query_param(&b, "page", text);
 		(void)tval_set_str(ctx, "next_href", b.data);
 	}
 	buf_free(&b);
@@ -487,7 +459,7 @@ rec_change_tx(struct db *db, const struct request *r, const struct rec_stmt *st,
 		k = rec_dup_which(db, st[i].dup_keys);
 		return k > 0 ? k : -1;
 	}
-	return rec_audit_tx(db, r, event, target, detail);
+	return auth_audit_tx(db, r, event, target, detail);
 }
 
 int

@@ -113,7 +113,7 @@ courses_rows(struct app *app, struct request *r, struct tval *ctx,
 	p[np++] = DB_INT((long long)r->auth->u.school_id);
 	p[np++] = DB_INT(tid);
 	buf_puts(&href, "/admin/courses?");
-	rec_qs(&href, "term", term_pub);
+	buf_query_param(&href, "term", term_pub);
 	if (q[0] != '\0') {
 		rec_like(q, like, sizeof(like));
 		/* code is ASCII: see students_rows. */
@@ -122,7 +122,7 @@ courses_rows(struct app *app, struct request *r, struct tval *ctx,
 		    "ESCAPE '!' OR c.name LIKE ? ESCAPE '!')");
 		p[np++] = DB_STR(like);
 		p[np++] = DB_STR(like);
-		rec_qs(&href, "q", q);
+		buf_query_param(&href, "q", q);
 	}
 	res = rec_page_query(app,
 	    "c.public_id, c.code, c.name, c.credits, (SELECT "

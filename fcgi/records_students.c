@@ -138,17 +138,17 @@ students_rows(struct app *app, struct request *r, struct tval *ctx,
 		    "'!')");
 		p[np++] = DB_STR(like);
 		p[np++] = DB_STR(like);
-		rec_qs(&href, "q", form_str(f, SQ_Q));
+		buf_query_param(&href, "q", form_str(f, SQ_Q));
 	}
 	if (form_has(f, SQ_CLASS)) {
 		buf_puts(&from, " AND c.public_id = ?");
 		p[np++] = DB_STR(form_str(f, SQ_CLASS));
-		rec_qs(&href, "class", form_str(f, SQ_CLASS));
+		buf_query_param(&href, "class", form_str(f, SQ_CLASS));
 	}
 	if (form_has(f, SQ_STATUS)) {
 		buf_puts(&from, " AND s.status = ?");
 		p[np++] = DB_STR(form_str(f, SQ_STATUS));
-		rec_qs(&href, "status", form_str(f, SQ_STATUS));
+		buf_query_param(&href, "status", form_str(f, SQ_STATUS));
 	}
 	res = rec_page_query(app,
 	    "s.public_id, s.student_no, s.name, s.national_id_sealed, "

@@ -58,12 +58,12 @@ teachers_rows(struct app *app, struct request *r, struct tval *ctx,
 		p[np++] = DB_STR(like);
 		p[np++] = DB_STR(like);
 		p[np++] = DB_STR(like);
-		rec_qs(&href, "q", form_str(f, TQ_Q));
+		buf_query_param(&href, "q", form_str(f, TQ_Q));
 	}
 	if (form_has(f, TQ_STATUS)) {
 		buf_puts(&from, " AND t.status = ?");
 		p[np++] = DB_STR(form_str(f, TQ_STATUS));
-		rec_qs(&href, "status", form_str(f, TQ_STATUS));
+		buf_query_param(&href, "status", form_str(f, TQ_STATUS));
 	}
 	res = rec_page_query(app,
 	    "t.public_id, u.login, u.name, COALESCE(t.staff_no, ''), "

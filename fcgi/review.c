@@ -25,7 +25,7 @@
 #include "template.h"
 #include "util.h"
 
-#define REVIEW_CSRF "[A-Za-z0-9_-]{43}"
+#define REVIEW_CSRF AUTH_CSRF_PATTERN
 
 /* The query of the page and of its CSV: the filters, the page, and the
  * notice after a redirect. */
@@ -139,20 +139,6 @@ review_form_ctx(
 	    ctx, "f_inactive", f != NULL ? form_echo(f, QF_INACTIVE) : "");
 }
 
-/* Puts the message of field i's error, if any, under key in ctx. */
-static void
-review_field_error(struct app *app, struct request *r, struct tval *ctx,
-    const char *key, const struct form *f, size_t i)
-{
-	char mk[64];
-
-	if (form_error(f, i) == FORM_E_OK)
-		return;
-	str_printf(
-	    mk, sizeof(mk), "form.error.%s", form_error_name(form_error(f, i)));
-	(void)tval_set_str(ctx, key, auth_msg(app, r, mk));
-}
-
 /* Each filter's message when the query is invalid. */
 static void
 review_query_errors(
@@ -163,7 +149,7 @@ review_query_errors(
 	size_t i;
 
 	for (i = 0; i < QF__MAX; i++)
-		review_field_error(app, r, ctx, keys[i], f, i);
+		auth_field_error(app, r, ctx, keys[i], f, i);
 	if (form_unknown(f) != NULL)
 		(void)tval_set_str(ctx, "unknown_error",
 		    auth_msg(app, r, "form.error.unknown"));
@@ -455,7 +441,7 @@ accounts_review_post(struct app *app, struct request *r)
 	if (form_parse(f, r->input.data, r->input.len) != 0) {
 		ctx = auth_page_ctx(app, r, "review.title");
 		(void)tval_set_str(ctx, "note", form_echo(f, RF_NOTE));
-		review_field_error(app, r, ctx, "note_error", f, RF_NOTE);
+		auth_field_error(app, r, ctx, "note_error", f, RF_NOTE);
 		if (form_unknown(f) != NULL)
 			(void)tval_set_str(ctx, "note_error",
 			    auth_msg(app, r, "form.error.unknown"));
@@ -539,7 +525,7 @@ review_action(struct app *app, struct request *r, int disable)
 	if (form_parse(f, r->input.data, r->input.len) != 0) {
 		enum request_outcome o;
 
-		review_field_error(app, r, ctx, "reason_error", f, AF_REASON);
+		auth_field_error(app, r, ctx, "reason_error", f, AF_REASON);
 		if (form_unknown(f) != NULL)
 			(void)tval_set_str(ctx, "reason_error",
 			    auth_msg(app, r, "form.error.unknown"));

@@ -25,7 +25,7 @@
 #include "template.h"
 #include "util.h"
 
-#define SEC_CSRF "[A-Za-z0-9_-]{43}"
+#define SEC_CSRF AUTH_CSRF_PATTERN
 /* Login names are [a-z0-9._-] (validate_login); upper case is folded. */
 #define SEC_LOGIN "[A-Za-z0-9._-]{1,32}"
 /* The characters of an IPv4 or IPv6 address; inet_pton decides. */
@@ -37,27 +37,6 @@
 #define EGRESS_MAX 64
 
 /* ------------------------------------------------------------ helpers */
-
-/* Appends the audit row of a change made by the signed-in admin inside
- * the caller's transaction. 0/-1. */
-static int
-security_audit_tx(struct db *db, const struct request *r, const char *event,
-    const char *target, const char *detail)
-{
-	const struct auth *a = r->auth;
-	struct audit_event ev = {
-	    .actor = a->u.login,
-	    .role = role_name(a->u.role),
-	    .school = a->u.school_code[0] != '\0' ? a->u.school_code : NULL,
-	    .ip = a->ip,
-	    .event = event,
-	    .target = target,
-	    .outcome = "success",
-	    .detail = detail,
-	};
-
-	return audit_append_tx(db, &ev);
-}
 
 /* Audits a refusal that concerns a named account (auth_deny's entry, with
  * the account as the target so auditors see whom it was about). */
@@ -77,20 +56,6 @@ security_denied(
 	buf_putc(&d, '}');
 	(void)auth_audit(app, r, "access.denied", target, "denied", d.data);
 	buf_free(&d);
-}
-
-/* Puts the message of field i's error, if any, under key in ctx. */
-static void
-security_field_error(struct app *app, struct request *r, struct tval *ctx,
-    const char *key, const struct form *f, size_t i)
-{
-	enum form_error e = form_error(f, i);
-	char mk[64];
-
-	if (e == FORM_E_OK)
-		return;
-	str_printf(mk, sizeof(mk), "form.error.%s", form_error_name(e));
-	(void)tval_set_str(ctx, key, auth_msg(app, r, mk));
 }
 
 /* The canonical text (inet_ntop) of an IPv4 or IPv6 address, the form
@@ -295,7 +260,7 @@ egress_insert(
 		rc = err == ER_DUP_ENTRY ? 1 : -1;
 		goto out;
 	}
-	if (security_audit_tx(db, r, "egress.add", target, d.data) != 0 ||
+	if (auth_audit_tx(db, r, "egress.add", target, d.data) != 0 ||
 	    db_commit(db) != 0) {
 		(void)db_rollback(db);
 		goto out;
@@ -322,9 +287,8 @@ egress_post(struct app *app, struct request *r)
 		(void)tval_set_str(
 		    ctx, "form_address", form_echo(f, EF_ADDRESS));
 		(void)tval_set_str(ctx, "form_note", form_echo(f, EF_NOTE));
-		security_field_error(
-		    app, r, ctx, "address_error", f, EF_ADDRESS);
-		security_field_error(app, r, ctx, "note_error", f, EF_NOTE);
+		auth_field_error(app, r, ctx, "address_error", f, EF_ADDRESS);
+		auth_field_error(app, r, ctx, "note_error", f, EF_NOTE);
 		(void)tval_set_str(
 		    ctx, "alert", auth_msg(app, r, "egress.invalid"));
 		form_free(f);
@@ -423,7 +387,7 @@ egress_delete_post(struct app *app, struct request *r)
 	    db_exec(db,
 		"DELETE FROM school_egress WHERE id = ? AND school_id = ?", p,
 		2, NULL, NULL) == 0 &&
-	    security_audit_tx(db, r, "egress.delete", target, d.data) == 0 &&
+	    auth_audit_tx(db, r, "egress.delete", target, d.data) == 0 &&
 	    db_commit(db) == 0;
 	buf_free(&d);
 	if (!ok) {
@@ -666,7 +630,7 @@ security_mfa_clear(struct app *app, struct request *r, const struct user *t,
 		p, 1, NULL, NULL) == 0 &&
 	    db_exec(db, "DELETE FROM mfa_recovery_codes WHERE user_id = ?", p,
 		1, NULL, NULL) == 0 &&
-	    security_audit_tx(db, r, "mfa.reset", target, d.data) == 0 &&
+	    auth_audit_tx(db, r, "mfa.reset", target, d.data) == 0 &&
 	    db_commit(db) == 0;
 	buf_free(&d);
 	if (!ok)
@@ -690,9 +654,8 @@ security_mfa_reset_post(struct app *app, struct request *r)
 		(void)tval_set_str(ctx, "reset_login", form_echo(f, RF_LOGIN));
 		(void)tval_set_str(
 		    ctx, "reset_reason", form_echo(f, RF_REASON));
-		security_field_error(
-		    app, r, ctx, "reset_login_error", f, RF_LOGIN);
-		security_field_error(
+		auth_field_error(app, r, ctx, "reset_login_error", f, RF_LOGIN);
+		auth_field_error(
 		    app, r, ctx, "reset_reason_error", f, RF_REASON);
 		(void)tval_set_str(
 		    ctx, "alert", auth_msg(app, r, "security.invalid"));
@@ -827,9 +790,9 @@ security_unlock_post(struct app *app, struct request *r)
 		(void)tval_set_str(ctx, "unlock_login", form_echo(f, UF_LOGIN));
 		(void)tval_set_str(
 		    ctx, "unblock_address", form_echo(f, UF_ADDRESS));
-		security_field_error(
+		auth_field_error(
 		    app, r, ctx, "unlock_login_error", f, UF_LOGIN);
-		security_field_error(
+		auth_field_error(
 		    app, r, ctx, "unblock_address_error", f, UF_ADDRESS);
 		(void)tval_set_str(
 		    ctx, "alert", auth_msg(app, r, "security.invalid"));
@@ -921,7 +884,7 @@ alert_ack_post(struct app *app, struct request *r)
 	/* Acknowledged by someone else meanwhile: nothing changed, nothing
 	 * to record, and the alert is handled all the same. */
 	if (ok && affected > 0)
-		ok = security_audit_tx(
+		ok = auth_audit_tx(
 			 db, r, "alert.acknowledge", target, d.data) == 0;
 	ok = ok && db_commit(db) == 0;
 	buf_free(&d);

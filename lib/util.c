@@ -424,3 +424,22 @@ roc_school_year_now(void)
 		return 0;
 	return roc_school_year(tm.tm_year + 1900, tm.tm_mon + 1);
 }
+
+void
+buf_query_param(struct buf *b, const char *name, const char *value)
+{
+	const unsigned char *s = (const unsigned char *)value;
+
+	if (b->len > 0 && b->data[b->len - 1] != '?')
+		buf_putc(b, '&');
+	buf_puts(b, name);
+	buf_putc(b, '=');
+	for (; *s != '\0'; s++) {
+		if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' ||
+		    *s == '_' || *s == '~')
+			buf_putc(b, (char)*s);
+		else
+			buf_printf(b, "%%%02X", *s);
+	}
+}

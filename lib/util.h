@@ -37,6 +37,10 @@ void buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+/* Appends "name=value" to a query string being built in b, with '&'
+ * before it unless b is empty or ends in '?', every byte of value outside
+ * RFC 3986's unreserved set percent-encoded. */
+void buf_query_param(struct buf *b, const char *name, const char *value);
 /* Appends s (n bytes) escaped for a JSON string body (no quotes added). */
 void buf_json_str(struct buf *b, const char *s, size_t n);
 /* Appends "key":"value" with value JSON-escaped; a leading comma unless the
