@@ -696,3 +696,30 @@ auth_field_error(struct app *app, struct request *r, struct tval *ctx,
 	str_printf(mk, sizeof(mk), "form.error.%s", form_error_name(e));
 	(void)tval_set_str(ctx, key, auth_msg(app, r, mk));
 }
+
+long
+auth_page_query(struct app *app, struct request *r, struct tval *ctx,
+    const char *words, const char *section)
+{
+	enum { QF_DONE, QF_PAGE, QF__MAX };
+	const struct form_field fields[QF__MAX] = {
+	    [QF_DONE] = {"done", FORM_ENUM, 0, 0, 0, words},
+	    [QF_PAGE] = {"page", FORM_INT, 0, 1, 100000, NULL},
+	};
+	struct form *f = form_new(fields, QF__MAX);
+	char key[96];
+	long page = 1;
+
+	if (f == NULL)
+		return 1;
+	(void)form_parse(f, r->query, strlen(r->query));
+	if (form_error(f, QF_DONE) == FORM_E_OK && form_has(f, QF_DONE)) {
+		str_printf(key, sizeof(key), "%s.done.%s", section,
+		    form_str(f, QF_DONE));
+		(void)tval_set_str(ctx, "notice", auth_msg(app, r, key));
+	}
+	if (form_error(f, QF_PAGE) == FORM_E_OK && form_has(f, QF_PAGE))
+		page = (long)form_int(f, QF_PAGE);
+	form_free(f);
+	return page;
+}

@@ -152,6 +152,12 @@ int auth_csrf_form_ok(const struct request *r);
 struct form;
 void auth_field_error(struct app *app, struct request *r, struct tval *ctx,
     const char *key, const struct form *f, size_t i);
+/* A page's query string: "done" names the notice shown after a redirect
+ * (one of the '|'-separated words; the message <section>.done.<word> goes
+ * into ctx as "notice"), and "page" is returned (1 when absent or
+ * invalid). A mangled query is not worth an error page: defaults apply. */
+long auth_page_query(struct app *app, struct request *r, struct tval *ctx,
+    const char *words, const char *section);
 /* Refuses the request as not permitted: audits access.denied with the
  * reason and returns RQ_FORBIDDEN (or RQ_NOT_FOUND when not_found, for
  * resources of another school: no existence oracle). */

@@ -139,27 +139,6 @@ imp_encoding_label(struct app *app, const struct request *r, const char *enc)
 				     : "imports.encoding_utf8");
 }
 
-/* A query string's "done" notice (one of words, key imports.done.<w>). */
-static void
-imp_done_notice(
-    struct app *app, struct request *r, struct tval *ctx, const char *words)
-{
-	const struct form_field fields[1] = {
-	    {"done", FORM_ENUM, 0, 0, 0, words},
-	};
-	struct form *f = form_new(fields, 1);
-	char key[64];
-
-	if (f == NULL)
-		return;
-	/* A mangled query is not worth an error page: no notice then. */
-	if (form_parse(f, r->query, strlen(r->query)) == 0 && form_has(f, 0)) {
-		str_printf(key, sizeof(key), "imports.done.%s", form_str(f, 0));
-		(void)tval_set_str(ctx, "notice", auth_msg(app, r, key));
-	}
-	form_free(f);
-}
-
 /* ------------------------------------------------------ /admin/import */
 
 static const char imp_recent_sql[] =
@@ -851,7 +830,7 @@ import_report_get(struct app *app, struct request *r)
 	if (o != RQ_OK)
 		return o;
 	ctx = auth_page_ctx(app, r, "imports.report_title");
-	imp_done_notice(app, r, ctx, "applied");
+	(void)auth_page_query(app, r, ctx, "applied", "imports");
 	return imp_report_page(app, r, id, res, ctx, NULL, 200);
 }
 

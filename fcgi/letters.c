@@ -38,36 +38,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-/* The query of a page: the "done" notice (one of words, key
- * letters.done.<word>) into ctx, and "page" returned (1 when absent). */
-static long
-let_query(
-    struct app *app, struct request *r, struct tval *ctx, const char *words)
-{
-	enum { QF_DONE, QF_PAGE, QF__MAX };
-	const struct form_field fields[QF__MAX] = {
-	    [QF_DONE] = {"done", FORM_ENUM, 0, 0, 0, words},
-	    [QF_PAGE] = {"page", FORM_INT, 0, 1, 100000, NULL},
-	};
-	struct form *f = form_new(fields, QF__MAX);
-	char key[64];
-	long page = 1;
-
-	if (f == NULL)
-		return 1;
-	/* A mangled query is not worth an error page: the defaults apply. */
-	(void)form_parse(f, r->query, strlen(r->query));
-	if (form_error(f, QF_DONE) == FORM_E_OK && form_has(f, QF_DONE)) {
-		str_printf(
-		    key, sizeof(key), "letters.done.%s", form_str(f, QF_DONE));
-		(void)tval_set_str(ctx, "notice", auth_msg(app, r, key));
-	}
-	if (form_error(f, QF_PAGE) == FORM_E_OK && form_has(f, QF_PAGE))
-		page = (long)form_int(f, QF_PAGE);
-	form_free(f);
-	return page;
-}
-
 /* The batch :id when it is of the admin's school (its id into *idp). RQ_OK,
  * or 404 for a malformed, missing or another school's batch (that one
  * audited as a refusal), 503 on a database error. */
@@ -189,7 +159,7 @@ enum request_outcome
 letters_list_get(struct app *app, struct request *r)
 {
 	struct tval *ctx = auth_page_ctx(app, r, "letters.list_title");
-	long page = let_query(app, r, ctx, "none");
+	long page = auth_page_query(app, r, ctx, "none", "letters");
 	struct db_param p[3];
 	struct db_res *res;
 	struct tval *list, *row;
@@ -330,7 +300,7 @@ letters_get(struct app *app, struct request *r)
 	if (o != RQ_OK)
 		return o;
 	ctx = auth_page_ctx(app, r, "letters.title");
-	(void)let_query(app, r, ctx, "destroyed|reissued");
+	(void)auth_page_query(app, r, ctx, "destroyed|reissued", "letters");
 	if (rc == LETTERS_GONE)
 		return let_gone_page(app, r, ctx, id, 200);
 	/* No code is shown without its audit row. */

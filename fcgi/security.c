@@ -91,38 +91,6 @@ security_lower(const char *in, char *out, size_t outlen)
 	out[i] = '\0';
 }
 
-/* A page's query string: "done" names the notice after a redirect (one of
- * words, the key <section>.done.<word>), put into ctx; "page" is returned
- * (1 when absent or invalid). */
-enum { QF_DONE, QF_PAGE, QF__MAX };
-
-static long
-security_query(struct app *app, struct request *r, struct tval *ctx,
-    const char *words, const char *section)
-{
-	const struct form_field fields[QF__MAX] = {
-	    [QF_DONE] = {"done", FORM_ENUM, 0, 0, 0, words},
-	    [QF_PAGE] = {"page", FORM_INT, 0, 1, 100000, NULL},
-	};
-	struct form *f = form_new(fields, QF__MAX);
-	char key[64];
-	long page = 1;
-
-	if (f == NULL)
-		return 1;
-	/* A mangled query is not worth an error page: the defaults apply. */
-	(void)form_parse(f, r->query, strlen(r->query));
-	if (form_error(f, QF_DONE) == FORM_E_OK && form_has(f, QF_DONE)) {
-		str_printf(key, sizeof(key), "%s.done.%s", section,
-		    form_str(f, QF_DONE));
-		(void)tval_set_str(ctx, "notice", auth_msg(app, r, key));
-	}
-	if (form_error(f, QF_PAGE) == FORM_E_OK && form_has(f, QF_PAGE))
-		page = (long)form_int(f, QF_PAGE);
-	form_free(f);
-	return page;
-}
-
 /* ------------------------------------------------------ /admin/egress */
 
 static const char egress_list_sql[] =
@@ -195,7 +163,7 @@ egress_get(struct app *app, struct request *r)
 {
 	struct tval *ctx = auth_page_ctx(app, r, "egress.title");
 
-	(void)security_query(app, r, ctx, "added|deleted", "egress");
+	(void)auth_page_query(app, r, ctx, "added|deleted", "egress");
 	return egress_page(app, r, ctx, 200);
 }
 
@@ -517,7 +485,7 @@ enum request_outcome
 security_get(struct app *app, struct request *r)
 {
 	struct tval *ctx = auth_page_ctx(app, r, "security.title");
-	long page = security_query(app, r, ctx,
+	long page = auth_page_query(app, r, ctx,
 	    "mfa_reset|unlocked|not_locked|unblocked|not_blocked|alert_ack",
 	    "security");
 
