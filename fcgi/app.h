@@ -52,6 +52,8 @@ struct app {
 	char store_ids[2][STORE_ID_LEN + 1];
 	int store_ids_loaded;
 	int64_t store_ids_at; /* now_ms() when they were read */
+	struct store *store; /* child only; see app_store (store_app.h) */
+	struct categories *categories; /* items.categories, master-loaded */
 };
 
 /* The child's database handle, created on first use (it connects lazily). */

@@ -578,8 +578,10 @@ auth_nav_for(struct app *app, struct request *r, struct tval *nav)
 	enum role role = r->auth->u.role;
 
 	auth_nav(app, r, nav, "/", "nav.home");
-	if (role == ROLE_STUDENT)
+	if (role == ROLE_STUDENT) {
+		auth_nav(app, r, nav, "/items", "nav.items");
 		auth_nav(app, r, nav, "/me/records", "nav.my_records");
+	}
 	if (role == ROLE_TEACHER)
 		auth_nav(app, r, nav, "/teacher/courses", "nav.my_courses");
 	if (role == ROLE_SCHOOL_ADMIN) {
@@ -588,6 +590,7 @@ auth_nav_for(struct app *app, struct request *r, struct tval *nav)
 		auth_nav(app, r, nav, "/admin/courses", "nav.courses");
 		auth_nav(app, r, nav, "/admin/classes", "nav.classes");
 		auth_nav(app, r, nav, "/admin/terms", "nav.terms");
+		auth_nav(app, r, nav, "/admin/windows", "nav.windows");
 		auth_nav(app, r, nav, "/admin/import", "nav.import");
 		auth_nav(app, r, nav, "/admin/accounts", "nav.accounts");
 		auth_nav(app, r, nav, "/admin/egress", "nav.egress");

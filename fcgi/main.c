@@ -23,6 +23,7 @@
 
 #include "app.h"
 #include "auth.h"
+#include "categories.h"
 #include "conf.h"
 #include "crypto.h"
 #include "i18n.h"
@@ -79,6 +80,7 @@ struct main_loaded {
 	struct tmpl_set *tmpl;
 	struct i18n *msgs;
 	struct blocklist *blocklist;
+	struct categories *categories;
 	unsigned char data_key[CRYPTO_KEY_LEN];
 	unsigned char lookup_key[CRYPTO_KEY_LEN];
 };
@@ -89,6 +91,7 @@ main_loaded_free(struct main_loaded *l)
 	tmpl_set_free(l->tmpl);
 	i18n_free(l->msgs);
 	blocklist_free(l->blocklist);
+	categories_free(l->categories);
 	OPENSSL_cleanse(l, sizeof(*l));
 }
 
@@ -122,6 +125,8 @@ main_load(const struct conf *c, struct main_loaded *l, char *err, size_t errlen)
 	    (l->msgs = i18n_load(c->messages_dir, err, errlen)) == NULL ||
 	    (l->blocklist = blocklist_load(c->pw_blocklist, err, errlen)) ==
 		NULL ||
+	    (l->categories = categories_load(c->items_categories, err,
+		 errlen)) == NULL ||
 	    main_check_privacy(c, err, errlen) != 0)
 		goto fail;
 	if (crypto_key_from_hex(c->secret_data_key, l->data_key) != 0 ||
@@ -145,9 +150,11 @@ main_loaded_install(struct app *app, struct main_loaded *l)
 	tmpl_set_free(app->tmpl);
 	i18n_free(app->msgs);
 	blocklist_free(app->blocklist);
+	categories_free(app->categories);
 	app->tmpl = l->tmpl;
 	app->msgs = l->msgs;
 	app->blocklist = l->blocklist;
+	app->categories = l->categories;
 	memcpy(app->data_key, l->data_key, sizeof(app->data_key));
 	memcpy(app->lookup_key, l->lookup_key, sizeof(app->lookup_key));
 	OPENSSL_cleanse(l, sizeof(*l));
@@ -624,6 +631,7 @@ done:
 	tmpl_set_free(app.tmpl);
 	i18n_free(app.msgs);
 	blocklist_free(app.blocklist);
+	categories_free(app.categories);
 	OPENSSL_cleanse(app.data_key, sizeof(app.data_key));
 	OPENSSL_cleanse(app.lookup_key, sizeof(app.lookup_key));
 	conf_free(app.conf);

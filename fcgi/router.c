@@ -133,6 +133,22 @@ static const struct route router_table[] = {
     {HTTP_GET, "/teacher/courses/:id", teacher_course_get, "teacher_course",
 	U | TEACHER},
     {HTTP_GET, "/me/records", my_records_get, "my_records", U | STUDENT},
+
+    /* items.c: a student's items (course learning outcomes, diverse
+     * performances) and their uploads */
+    {HTTP_GET, "/items", items_get, "items", U | STUDENT},
+    {HTTP_POST, "/items", items_post, "items", U | STUDENT | MULTIPART},
+    {HTTP_GET, "/items/:id", item_get, "item", U | STUDENT},
+    {HTTP_POST, "/items/:id", item_post, "item", U | STUDENT | MULTIPART},
+    {HTTP_POST, "/items/:id/delete", item_delete_post, "item_delete",
+	U | STUDENT},
+
+    /* files.c: downloads of stored files, for whoever may read them */
+    {HTTP_GET, "/files/:id", file_get, "file", U},
+
+    /* windows.c: the upload windows of a school's terms */
+    {HTTP_GET, "/admin/windows", windows_list_get, "admin_windows", SA},
+    {HTTP_POST, "/admin/windows/:id", window_post, "admin_window", SA},
 };
 
 size_t

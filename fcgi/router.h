@@ -130,4 +130,22 @@ enum request_outcome teacher_courses_get(struct app *app, struct request *r);
 enum request_outcome teacher_course_get(struct app *app, struct request *r);
 enum request_outcome my_records_get(struct app *app, struct request *r);
 
+/* items.c, files.c, windows.c: uploads, downloads, upload windows. Each
+ * area is also an X-macro list, so that a tree where one area is missing
+ * can define it as stubs. */
+#define ITEMS_HANDLERS(X)                                                      \
+	X(items_get)                                                           \
+	X(items_post)                                                          \
+	X(item_get)                                                            \
+	X(item_post)                                                           \
+	X(item_delete_post)
+#define FILES_HANDLERS(X) X(file_get)
+#define WINDOWS_HANDLERS(X)                                                    \
+	X(windows_list_get)                                                    \
+	X(window_post)
+#define ROUTER_DECLARE(h) enum request_outcome h(struct app *, struct request *);
+ITEMS_HANDLERS(ROUTER_DECLARE)
+FILES_HANDLERS(ROUTER_DECLARE)
+WINDOWS_HANDLERS(ROUTER_DECLARE)
+
 #endif

@@ -208,6 +208,23 @@ static const struct conf_key conf_keys[] = {
 	K_INT("accounts.sweep_interval", accounts_sweep_interval, 5, 86400,
 	    "3600"),
 
+	K_INT("items.doc_max_bytes", items_doc_max_bytes, 1024, 67108864,
+	    "4194304"),
+	K_INT("items.video_max_bytes", items_video_max_bytes, 1024, 67108864,
+	    "10485760"),
+	K_STR("items.doc_types", items_doc_types, 0, "pdf,jpeg,png", 1, 64,
+	    LOWER DIGIT ",", "a comma-separated list of pdf, jpeg, png, mp4, "
+	    "mp3"),
+	K_STR("items.video_types", items_video_types, 0, "mp4,mp3", 1, 64,
+	    LOWER DIGIT ",", "a comma-separated list of pdf, jpeg, png, mp4, "
+	    "mp3"),
+	K_INT("items.description_max", items_description_max, 1, 100, "100"),
+	K_PATH("items.categories", items_categories, 0,
+	    LICHENG_PREFIX "/share/licheng/categories.yaml"),
+	K_INT("items.window_days", items_window_days, 0, 365, "14"),
+	K_INT("downloads.limit", downloads_limit, 1, 1000000, "200"),
+	K_INT("downloads.window", downloads_window, 10, 86400, "3600"),
+
 	K_BOOL("demo", demo, "false"),
 };
 
@@ -973,6 +990,37 @@ conf_path_within(const char *a, const char *b)
 	return strncmp(na, nb, n) == 0 && (na[n] == '\0' || na[n] == '/');
 }
 
+/* A list of upload types: known names (those lib/sniff.c recognises),
+ * comma-separated, each once. */
+static int
+conf_types_check(struct conf_ctx *x, const char *key, const char *v)
+{
+	static const char *const known[] = {"pdf", "jpeg", "png", "mp4", "mp3"};
+	const char *p = v, *e;
+	size_t i, n, seen = 0;
+
+	for (;;) {
+		e = strchr(p, ',');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		for (i = 0; i < ARRAY_SIZE(known); i++)
+			if (strlen(known[i]) == n &&
+			    strncmp(known[i], p, n) == 0)
+				break;
+		if (i == ARRAY_SIZE(known))
+			return conf_fail(x, conf_key_loc(x, key),
+			    "%s: \"%.*s\" is not an upload type; expected a "
+			    "comma-separated list of pdf, jpeg, png, mp4, mp3",
+			    key, (int)(n > 16 ? 16 : n), p);
+		if (seen & (1u << i))
+			return conf_fail(x, conf_key_loc(x, key),
+			    "%s: \"%s\" is listed twice", key, known[i]);
+		seen |= 1u << i;
+		if (e == NULL)
+			return 0;
+		p = e + 1;
+	}
+}
+
 static int
 conf_cross_check(struct conf_ctx *x)
 {
@@ -1041,6 +1089,10 @@ conf_cross_check(struct conf_ctx *x)
 		    "worker.children (%d) must not be "
 		    "more than worker.max_children (%d)",
 		    c->worker_children, c->worker_max_children);
+	if (conf_types_check(x, "items.doc_types", c->items_doc_types) != 0 ||
+	    conf_types_check(x, "items.video_types", c->items_video_types) !=
+		0)
+		return -1;
 	if (c->site_url[0] != '\0' &&
 	    (strncmp(c->site_url, "https://", 8) != 0 ||
 		c->site_url[8] == '\0' || c->site_url[8] == '/'))

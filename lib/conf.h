@@ -127,6 +127,19 @@ struct conf {
 				  * is disabled this long after the change */
 	int accounts_sweep_interval; /* seconds between the worker's sweeps */
 
+	/* items (issue 5): uploads of course learning outcomes and diverse
+	 * performances */
+	int items_doc_max_bytes; /* a document (PDF, JPEG, PNG) */
+	int items_video_max_bytes; /* a video or audio file (MP4, MP3) */
+	char *items_doc_types; /* "pdf,jpeg,png": accepted as documents */
+	char *items_video_types; /* "mp4,mp3": accepted as video/audio */
+	int items_description_max; /* characters, at most 100 */
+	char *items_categories; /* the diverse-performance categories file */
+	int items_window_days; /* the default upload window closes this many
+				* days after the term's closing ceremony */
+	int downloads_limit; /* file downloads per user per window */
+	int downloads_window; /* seconds */
+
 	/* demo: true only in the demo stack (deploy/dev): demo accounts and
 	 * the scan mode "none" are allowed nowhere else. Default false. */
 	int demo;

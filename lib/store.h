@@ -1,8 +1,14 @@
 /*
- * store: the durable file store's two roots. For now this owns only the
- * STORE_ID root markers: creating a root once, and telling whether a mounted
- * root is the one the database recorded. It never re-initialises a root that
- * holds a marker or any file, and never treats an unreadable root as empty.
+ * store: the durable content-addressed file store in two roots (primary and
+ * replica, on different disks or sites). It owns the STORE_ID root markers
+ * (creating a root once; telling whether a mounted root is the one the
+ * database recorded) and the objects: objects/ab/cd/<sha256>, immutable and
+ * shared by hash. An object is written to tmp/ in both roots while SHA-256
+ * runs over the bytes, fsynced, renamed into objects/ and its directory
+ * fsynced, in both roots, before store_put_commit returns. It never
+ * re-initialises a root that holds a marker or any file, never writes into a
+ * root whose marker is missing or foreign, never treats an unreadable root
+ * as empty, and never leaves a partial object visible under objects/.
  */
 #ifndef LICHENG_STORE_H
 #define LICHENG_STORE_H
@@ -40,5 +46,80 @@ int store_init_root(const char *root, char id_out[STORE_ID_LEN + 1]);
  * error. */
 int store_load_ids(struct db *db, char primary[STORE_ID_LEN + 1],
     char replica[STORE_ID_LEN + 1]);
+
+/*
+ * Writing objects.
+ */
+
+enum store_error {
+	STORE_OK,
+	STORE_E_ROOT, /* a root's marker is missing, foreign or unreadable */
+	STORE_E_FULL, /* no space left (ENOSPC, EDQUOT) */
+	STORE_E_IO, /* any other system error */
+	STORE_E__MAX
+};
+
+/* "ok", "root", "full", "io": message keys "store.error.<name>". */
+const char *store_error_name(enum store_error e);
+
+/* The two roots and the ids recorded for them. The paths and ids are
+ * copied. */
+struct store;
+struct store *store_new(const char *primary, const char *replica,
+    const char *primary_id, const char *replica_id);
+void store_free(struct store *s);
+/* Replaces the recorded ids (after they were re-read from the database). */
+void store_set_ids(
+    struct store *s, const char *primary_id, const char *replica_id);
+/* Checks both roots' markers against the recorded ids: STORE_OK, or
+ * STORE_E_ROOT with st[0] (primary) and st[1] (replica) telling which and
+ * why. st may be NULL. */
+enum store_error store_check(
+    const struct store *s, enum store_root_state st[2]);
+
+/* One object being written. Its temporary files are named
+ * tmp/<host>.<pid>.<random> in each root, so that store_tmp_sweep can tell
+ * whose they are. */
+struct store_put;
+
+/* Checks both markers, then creates the temporary file in each root.
+ * NULL with *err (STORE_E_ROOT when a marker is wrong) on failure. */
+struct store_put *store_put_begin(struct store *s, enum store_error *err);
+/* Appends n bytes to both temporary files and to the running SHA-256.
+ * STORE_OK or the error (the put must then be aborted). */
+enum store_error
+store_put_write(struct store_put *p, const void *data, size_t n);
+/* Bytes written so far. */
+unsigned long long store_put_size(const struct store_put *p);
+/* Finishes the object: checks both markers again, fsyncs both temporary
+ * files, renames each to objects/ab/cd/<sha256> (creating and fsyncing the
+ * directories as needed) and fsyncs the directory, primary then replica.
+ * An object that already exists is kept as it is (objects are immutable)
+ * and the temporary file is removed: *existed says so (per root: bit 0
+ * primary, bit 1 replica). On success the hex SHA-256 is in sha256_out and
+ * p is freed; on failure no partial object is visible, the temporary files
+ * are removed and p is freed too. */
+enum store_error store_put_commit(struct store_put *p,
+    char sha256_out[65], int *existed);
+/* Drops an unfinished put: removes both temporary files; frees p. Accepts
+ * NULL. */
+void store_put_abort(struct store_put *p);
+
+/* Removes the temporary files of this host in both roots whose writer is
+ * no longer running (its pid is not alive), or — when only_pid is not 0 —
+ * those of that pid alone. Returns the number removed, or -1 when a tmp/
+ * directory could not be read. */
+int store_tmp_sweep(const struct store *s, long only_pid);
+
+/* The path of an object in root 0 (primary) or 1 (replica):
+ * "<root>/objects/ab/cd/<sha256>". 0, or -1 when it does not fit or the hash
+ * is not 64 lower-case hex characters. */
+int store_object_path(const struct store *s, int root, const char *sha256,
+    char *out, size_t outlen);
+/* The part after objects/: "ab/cd/<sha256>" (for X-Accel-Redirect). */
+int store_object_rel(const char *sha256, char *out, size_t outlen);
+/* 1 when the object exists (a regular file) in the root, 0 when it does not,
+ * -1 when the root cannot be read. */
+int store_object_exists(const struct store *s, int root, const char *sha256);
 
 #endif

@@ -1,0 +1,27 @@
+/*
+ * store_app: licheng-fcgi's use of the durable store. Each child has one
+ * struct store, made on first use with the roots' ids recorded in the
+ * database (read through health.c's cache, re-read at once after a root
+ * does not match). Before every write both roots' markers are checked; a
+ * root that is missing, unreadable, unmarked or foreign refuses the write
+ * and raises `alert.store` — once per root and state, however many
+ * children and requests meet it — with a line in the log.
+ */
+#ifndef LICHENG_STORE_APP_H
+#define LICHENG_STORE_APP_H
+
+#include "store.h"
+
+struct app;
+
+/* The child's store; NULL only when the ids cannot be read (database
+ * down). */
+struct store *app_store(struct app *app);
+/* Ready to write: STORE_OK, or STORE_E_ROOT (after re-reading the ids once
+ * and raising the alert) or STORE_E_IO (no store). */
+enum store_error app_store_ready(struct app *app);
+/* Raises alert.store for each root of st that is not STORE_ROOT_OK, unless
+ * the same alert (root and state) is already open; audited and logged. */
+void app_store_alert(struct app *app, const enum store_root_state st[2]);
+
+#endif
