@@ -13,6 +13,8 @@
 #ifndef LICHENG_STORE_H
 #define LICHENG_STORE_H
 
+#include <stddef.h>
+
 struct db;
 
 /* A store id is 64 lower-case hex characters (256 random bits). */
