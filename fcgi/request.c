@@ -661,6 +661,23 @@ request_put(struct request *r, const char *p, size_t n)
 	return 0;
 }
 
+/* 1 when the handler added a header of that name (any case). */
+static int
+request_has_header(const struct request *r, const char *name)
+{
+	const char *p = r->headers.data, *e;
+	size_t n = strlen(name);
+
+	while (p != NULL && *p != '\0') {
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':')
+			return 1;
+		if ((e = strstr(p, "\r\n")) == NULL)
+			break;
+		p = e + 2;
+	}
+	return 0;
+}
+
 int
 request_send(struct request *r)
 {
@@ -676,7 +693,10 @@ request_send(struct request *r)
 	}
 	if (r->status != 204 && r->status != 304)
 		buf_printf(o, "Content-Length: %zu\r\n", r->body.len);
-	buf_puts(o, "Cache-Control: no-store\r\n");
+	/* no-store unless the handler chose its own (a download's
+	 * "private, no-store"): never two Cache-Control lines. */
+	if (!request_has_header(r, "Cache-Control"))
+		buf_puts(o, "Cache-Control: no-store\r\n");
 	buf_append(o, r->headers.data ? r->headers.data : "", r->headers.len);
 	buf_puts(o, "\r\n");
 	if (request_put(r, o->data, o->len) != 0)
