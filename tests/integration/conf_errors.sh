@@ -42,6 +42,34 @@ out=$("$LICHENG_BIN/licheng" -n -c "$tmp/rows.yaml" 2>&1); rc=$?
 check_eq "import.max_rows below its bound stops licheng -n" 1 "$rc"
 check_match "the bound is named" "import.max_rows|10" "$out"
 
+# Upload types are names the type detector knows, each once.
+sed 's|^items:$|items:\n  doc_types: pdf,gif|' "$LICHENG_CONF" >"$tmp/types.yaml"
+line=$(grep -n 'doc_types: pdf,gif' "$tmp/types.yaml" | head -n 1 | cut -d: -f1)
+out=$("$LICHENG_BIN/licheng-fcgi" -n -c "$tmp/types.yaml" 2>&1); rc=$?
+check_eq "an unknown upload type stops licheng-fcgi -n" 1 "$rc"
+check_match "the unknown type is named at its line" "^$tmp/types.yaml:$line:[0-9]+: items.doc_types: \"gif\" is not an upload type" "$out"
+sed 's|^items:$|items:\n  video_types: mp4,mp3,mp4|' "$LICHENG_CONF" >"$tmp/types2.yaml"
+out=$("$LICHENG_BIN/licheng-fcgi" -n -c "$tmp/types2.yaml" 2>&1); rc=$?
+check_eq "a type listed twice stops licheng-fcgi -n" 1 "$rc"
+check_match "the repeated type is named" 'items.video_types: "mp4" is listed twice' "$out"
+
+# The categories file of diverse performances is checked whole at start.
+printf -- '- code: cadre\n  zh-TW: 幹部經歷\n  en: Leadership\n- code: ability\n  zh-TW: 多元能力\n  en: Abilities\n  kinds:\n    - code: Bad-Code\n      zh-TW: 志工服務\n      en: Volunteer\n' >"$tmp/cats.yaml"
+sed "s|^  categories:.*|  categories: \"$tmp/cats.yaml\"|" "$LICHENG_CONF" >"$tmp/catconf.yaml"
+out=$("$LICHENG_BIN/licheng-fcgi" -n -c "$tmp/catconf.yaml" 2>&1); rc=$?
+check_eq "a bad category code stops licheng-fcgi -n" 1 "$rc"
+check_match "the bad code is reported as file:line:column" "^$tmp/cats.yaml:8:13: code: expected 1 to 32 characters" "$out"
+printf -- '- code: cadre\n  zh-TW: 幹部經歷\n  en: Leadership\n  colour: red\n' >"$tmp/cats.yaml"
+out=$("$LICHENG_BIN/licheng-fcgi" -n -c "$tmp/catconf.yaml" 2>&1); rc=$?
+check_eq "an unknown key in the categories stops licheng-fcgi -n" 1 "$rc"
+check_match "the unknown key is named at its line" "^$tmp/cats.yaml:4:3: unknown key \"colour\"" "$out"
+printf -- '- code: cadre\n  zh-TW: 幹部經歷\n  en: Leadership\n- code: cadre\n  zh-TW: 幹部\n  en: Cadre\n' >"$tmp/cats.yaml"
+out=$("$LICHENG_BIN/licheng-fcgi" -n -c "$tmp/catconf.yaml" 2>&1); rc=$?
+check_eq "a repeated category code stops licheng-fcgi -n" 1 "$rc"
+check_match "the repeated code is named" "^$tmp/cats.yaml:4:9: code \"cadre\" is used twice" "$out"
+out=$("$LICHENG_BIN/licheng-fcgi" -n -c "$LICHENG_CONF" 2>&1)
+check_eq "the shipped categories load" "configuration OK" "$out"
+
 # The secrets file must not be readable by others.
 secrets=$(conf_get secrets_file "$LICHENG_CONF")
 cp "$secrets" "$tmp/secrets.yaml"
