@@ -1,8 +1,9 @@
 /*
- * records.h: what the records_*.c files share and nobody else uses — the
- * audit row of a change, the form context of a page (values typed, each
- * field's message), the scoped look-up of a row by its public id, the
- * choices of the select fields and the pagination of lists. Every look-up
+ * records.h: what the records_*.c files share (and the upload windows page,
+ * whose rows are the school's terms) — the audit row of a change, the form
+ * context of a page (values typed, each field's message), the scoped
+ * look-up of a row by its public id, the choices of the select fields and
+ * the pagination of lists. Every look-up
  * here is scoped by the signed-in admin's school; a row of another school
  * is answered exactly like a missing one.
  */
@@ -184,6 +185,11 @@ int rec_issue_tx(struct app *app, struct request *r, const char *role,
  * database error. */
 struct tval *rec_teacher_options(struct app *app, struct request *r,
     const char *const *selected, size_t nsel);
+/* A term of the admin's school by public id: 1 with its row id and label
+ * ("114-1"), 0 when there is none (a malformed id included), -1 on a
+ * database error. */
+int rec_term_find(struct app *app, struct request *r, const char *pub,
+    long long *id, char label[16]);
 /* Finds a teacher of the school by public id: 1 with the row id, status
  * ("active"/"left") and login, 0 when none, -1 on error. */
 int rec_teacher_find(struct app *app, uint64_t school_id, const char *pub,

@@ -381,6 +381,32 @@ rec_teacher_find(struct app *app, uint64_t school_id, const char *pub,
 }
 
 int
+rec_term_find(struct app *app, struct request *r, const char *pub,
+    long long *id, char label[16])
+{
+	struct db_param p[2] = {
+	    DB_STR(pub), DB_INT((long long)r->auth->u.school_id)};
+	struct db_res *res;
+	int found;
+
+	if (!ids_public_valid(pub))
+		return 0;
+	res = db_query(app_db(app),
+	    "SELECT id, CONCAT(year, '-', semester) FROM terms WHERE "
+	    "public_id = ? AND school_id = ?",
+	    p, 2);
+	if (res == NULL)
+		return -1;
+	found = db_res_rows(res) == 1;
+	if (found) {
+		*id = db_res_int(res, 0, 0);
+		(void)str_copy(label, 16, db_res_get(res, 0, 1));
+	}
+	db_res_free(res);
+	return found;
+}
+
+int
 rec_issue_tx(struct app *app, struct request *r, const char *role,
     const char *login, const char *name, const struct issue_facts *facts,
     const char *student_no, const char *class_name, int seat, uint64_t *user_id,

@@ -53,34 +53,6 @@ course_term_options(
 	return 0;
 }
 
-/* A term of the school by public id: 1 with its row id and label ("114-1"),
- * 0 when none, -1 on error. */
-static int
-course_term_find(struct app *app, struct request *r, const char *pub,
-    long long *id, char label[16])
-{
-	struct db_param p[2] = {
-	    DB_STR(pub), DB_INT((long long)r->auth->u.school_id)};
-	struct db_res *res;
-	int found;
-
-	if (!ids_public_valid(pub))
-		return 0;
-	res = db_query(app_db(app),
-	    "SELECT id, CONCAT(year, '-', semester) FROM terms WHERE "
-	    "public_id = ? AND school_id = ?",
-	    p, 2);
-	if (res == NULL)
-		return -1;
-	found = db_res_rows(res) == 1;
-	if (found) {
-		*id = db_res_int(res, 0, 0);
-		(void)str_copy(label, 16, db_res_get(res, 0, 1));
-	}
-	db_res_free(res);
-	return found;
-}
-
 /* ----------------------------------------------------- /admin/courses */
 
 enum { CQ_TERM, CQ_Q, CQ_PAGE, CQ__MAX };
@@ -158,7 +130,7 @@ courses_term(struct app *app, struct request *r, struct tval *ctx,
 
 	if (form_has(f, CQ_TERM)) {
 		(void)str_copy(pub, IDS_PUBLIC_LEN + 1, form_str(f, CQ_TERM));
-		rc = course_term_find(app, r, pub, tid, label);
+		rc = rec_term_find(app, r, pub, tid, label);
 		if (rc == 0)
 			rec_error(app, r, ctx, "term", "no_such_term");
 		return rc;
@@ -169,7 +141,7 @@ courses_term(struct app *app, struct request *r, struct tval *ctx,
 	rc = db_res_rows(res) == 1;
 	if (rc) {
 		(void)str_copy(pub, IDS_PUBLIC_LEN + 1, db_res_get(res, 0, 0));
-		rc = course_term_find(app, r, pub, tid, label);
+		rc = rec_term_find(app, r, pub, tid, label);
 	}
 	db_res_free(res);
 	return rc;
@@ -468,8 +440,7 @@ courses_post(struct app *app, struct request *r)
 	invalid = form_parse(f, r->input.data, r->input.len) != 0;
 	rec_form_ctx(app, r, ctx, f, course_new_fields, CF__MAX, invalid);
 	if (form_has(f, CF_TERM) && form_error(f, CF_TERM) == FORM_E_OK) {
-		rc =
-		    course_term_find(app, r, form_str(f, CF_TERM), &tid, label);
+		rc = rec_term_find(app, r, form_str(f, CF_TERM), &tid, label);
 		if (rc == 0) {
 			rec_error(app, r, ctx, "term", "no_such_term");
 			invalid = 1;

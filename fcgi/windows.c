@@ -15,7 +15,7 @@
 #include "conf.h"
 #include "db.h"
 #include "form.h"
-#include "ids.h"
+#include "records.h"
 #include "router.h"
 #include "template.h"
 #include "util.h"
@@ -156,36 +156,6 @@ windows_list_get(struct app *app, struct request *r)
 	return windows_page(app, r, ctx, NULL, 200);
 }
 
-/* The term of the admin's school named by the path: 1 with its row id and
- * label, 0 when there is none (a malformed id, an unknown one or another
- * school's), -1 on a database error. */
-static int
-window_term(struct app *app, struct request *r, const char *pub, long long *id,
-    char label[16])
-{
-	struct db_param p[2];
-	struct db_res *res;
-	int found;
-
-	if (pub == NULL || !ids_public_valid(pub))
-		return 0;
-	p[0] = DB_STR(pub);
-	p[1] = DB_INT((long long)r->auth->u.school_id);
-	res = db_query(app_db(app),
-	    "SELECT id, CONCAT(year, '-', semester) FROM terms "
-	    "WHERE public_id = ? AND school_id = ?",
-	    p, 2);
-	if (res == NULL)
-		return -1;
-	found = db_res_rows(res) == 1;
-	if (found) {
-		*id = db_res_int(res, 0, 0);
-		(void)str_copy(label, 16, db_res_get(res, 0, 1));
-	}
-	db_res_free(res);
-	return found;
-}
-
 /* The audit detail of a change: the term and the window's dates (those
  * set, or those a reset removed). */
 static void
@@ -281,7 +251,7 @@ window_post(struct app *app, struct request *r)
 	long long term_id = 0;
 	int rc, invalid, reset, changed;
 
-	rc = window_term(app, r, pub, &term_id, label);
+	rc = pub != NULL ? rec_term_find(app, r, pub, &term_id, label) : 0;
 	if (rc < 0)
 		return RQ_UNAVAILABLE;
 	if (rc == 0)
