@@ -614,6 +614,45 @@ student_enrolments(
 	return 0;
 }
 
+static const char student_items_sql[] =
+    "SELECT CONCAT(te.year, '-', te.semester), i.kind, i.description, "
+    "f.public_id, f.original_name FROM items i JOIN terms te ON te.id = "
+    "i.term_id JOIN item_files f ON f.item_id = i.id AND f.school_id = "
+    "i.school_id AND f.replaced_at IS NULL WHERE i.student_id = ? AND "
+    "i.school_id = ? AND i.deleted_at IS NULL ORDER BY te.year DESC, "
+    "te.semester DESC, i.id, f.slot";
+
+/* The current files of the student's items, newest term first, each
+ * linking to its download: [{term, kind, description, id, name}]. 0/-1. */
+static int
+student_items(
+    struct app *app, struct request *r, struct tval *ctx, long long sid)
+{
+	struct db_param p[2] = {
+	    DB_INT(sid), DB_INT((long long)r->auth->u.school_id)};
+	struct db_res *res = db_query(app_db(app), student_items_sql, p, 2);
+	struct tval *files, *f;
+	size_t i;
+
+	if (res == NULL)
+		return -1;
+	files = tval_list();
+	for (i = 0; i < db_res_rows(res); i++) {
+		f = tval_obj();
+		(void)tval_set_str(f, "term", db_res_get(res, i, 0));
+		(void)tval_set_str(f, "kind",
+		    rec_word(app, r, "files.list.kind", db_res_get(res, i, 1)));
+		(void)tval_set_str(f, "description", db_res_get(res, i, 2));
+		(void)tval_set_str(f, "id", db_res_get(res, i, 3));
+		(void)tval_set_str(f, "name", db_res_get(res, i, 4));
+		(void)tval_push(files, f);
+	}
+	(void)tval_set_int(ctx, "item_file_count", (long long)db_res_rows(res));
+	(void)tval_set(ctx, "item_files", files);
+	db_res_free(res);
+	return 0;
+}
+
 /* The audit row of a view of the student's page: what it showed. */
 static int
 student_view_audit(struct app *app, struct request *r, const char *no)
@@ -624,12 +663,12 @@ student_view_audit(struct app *app, struct request *r, const char *no)
 	return rec_audit_view(app, r, target,
 	    "{\"page\":\"student\",\"fields\":[\"name\",\"national_id_masked\","
 	    "\"birth_date\",\"class\",\"seat_no\",\"status\",\"account\","
-	    "\"enrolments\"]}");
+	    "\"enrolments\",\"items\"]}");
 }
 
 /*
- * Renders a student's page (details, enrolments, the edit, status and
- * identity forms) with class_sel and status chosen in their selects;
+ * Renders a student's page (details, enrolments, items' files, the edit,
+ * status and identity forms) with class_sel and status chosen in their selects;
  * audits the view first and shows nothing when that fails. Frees ctx and
  * res (class_sel and status may point into it).
  */
@@ -640,6 +679,7 @@ student_page(struct app *app, struct request *r, struct tval *ctx,
 	char masked[11];
 
 	if (student_enrolments(app, r, ctx, db_res_int(res, 0, ST_ID)) != 0 ||
+	    student_items(app, r, ctx, db_res_int(res, 0, ST_ID)) != 0 ||
 	    student_class_options(app, r, ctx, "classes", class_sel) != 0 ||
 	    student_view_audit(app, r, db_res_get(res, 0, ST_NO)) != 0) {
 		db_res_free(res);

@@ -118,10 +118,12 @@ check "admin b1 of school B signs in" signin_as b1 school_admin "$sb"
 check "central staff c1 signs in" signin_as c1 central_staff
 for n in s1 s2; do check "student $n of school A signs in" signin_as "$n" student "$sa"; done
 for n in t1 t2; do check "teacher $n of school A signs in" signin_as "$n" teacher "$sa"; done
+declare -A STUDENT=()
 for n in s1 s2; do
+	STUDENT[$n]=$(new_public_id)
 	check "$n has a student record" app_sql "INSERT INTO students (public_id, school_id, user_id, student_no,
 	    name, id_kind, national_id_hmac, national_id_sealed, birth_date)
-	    SELECT '$(new_public_id)', s.id, u.id, '$n$RANDOM', '測試$n', 'national', SHA2(UUID(), 256),
+	    SELECT '${STUDENT[$n]}', s.id, u.id, '$n$RANDOM', '測試$n', 'national', SHA2(UUID(), 256),
 	    RANDOM_BYTES(40), '2009-01-01' FROM schools s JOIN users u ON u.login = '$(login_of "$n")'
 	    WHERE s.code = '$sa'"
 done
@@ -278,9 +280,26 @@ check_eq "  an alert says no copy is left" 1 "$(alerts_of "$MSHA" both)"
 check_eq "  no other repair job" 1 "$(jobs_of "$MSHA")"
 check_eq "  asked again, still one alert" "410 1" "$(dl s1 "$MF") $(alerts_of "$MSHA" both)"
 
+# ------------------------------------------------------------ the admin's list
+
+page=$(req a1 "$BASE/admin/students/${STUDENT[s1]}")
+check_match "the admin's page of s1 lists the files of s1's items" '<h2 id="items">學習歷程檔案</h2>' "$page"
+for f in "$F" "$PF" "$QF" "$MF"; do
+	check_match "  linking to /files/$f" "href=\"/files/$f\"" "$page"
+done
+check_match "  by name, with the item's kind and description" \
+    "<td>113-1</td><td>課程學習成果</td><td>課程學習成果</td><td><a href=\"/files/$F\">report.pdf</a>" "$page"
+check_match "  a diverse performance named as one" "<td>多元表現</td><td>多元表現</td><td><a href=\"/files/$PF\">" "$page"
+check_nomatch "  a hostile name shows no bidi control" $'\xe2\x80\xae' "$page"
+page=$(req a1 "$BASE/admin/students/${STUDENT[s2]}")
+check "s2's page says s2 has no files" says zh-TW files.list.none "$page"
+
 check "the item is deleted" app_sql "UPDATE items SET deleted_at = UTC_TIMESTAMP(6) WHERE public_id = '$ITEM'"
 check_eq "a deleted item's file is 404 for its owner" 404 "$(dl s1 "$F")"
 check_eq "  and for the admin" 404 "$(dl a1 "$F")"
+page=$(req a1 "$BASE/admin/students/${STUDENT[s1]}")
+check_nomatch "  whose list no longer shows it" "/files/$F\"" "$page"
+check_match "  but still the other items' files" "/files/$PF\"" "$page"
 
 # ------------------------------------------------------------ the limit
 
