@@ -111,11 +111,9 @@ store_app_alert_one(
 	buf_json_kv(&d, "state", store_root_state_name(st));
 	buf_putc(&d, '}');
 	/* school_id NULL: central staff see it, whoever met it. */
+	/* Logged there: "alert alert.store.<state>". */
 	rc = auth_alert_as(app, "", NULL, kind, 0, d.data);
 	buf_free(&d);
-	if (rc == 0)
-		log_error("raised alert.%s for the %s root %s", kind,
-		    store_app_roots[root], path);
 	return rc;
 }
 
