@@ -101,7 +101,7 @@ export default async function uploadFlow(flow) {
 
 	// The file comes back with the same bytes.
 	const href = await link.getAttribute('href');
-	const resp = await page.request.get(href);
+	const resp = await page.request.get(new URL(href, page.url()).href);
 	flow.eq(resp.status(), 200, 'the student downloads their file');
 	const body = await resp.body();
 	flow.eq(createHash('sha256').update(body).digest('hex'), createHash('sha256').update(video).digest('hex'),
