@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS items (
 	updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
 	deleted_at DATETIME(6) NULL,
 	UNIQUE KEY items_public_id (public_id),
-	KEY items_student (school_id, student_id, term_id),
+	KEY items_student_term (school_id, student_id, term_id),
 	KEY items_course (course_id, cert_state),
 	CONSTRAINT items_school FOREIGN KEY (school_id) REFERENCES schools (id),
 	CONSTRAINT items_student FOREIGN KEY (student_id)
