@@ -420,7 +420,7 @@ it_terms_ctx(struct app *app, const struct request *r,
 {
 	struct tval *list = tval_list(), *t, *kinds, *kd, *items;
 	struct buf text;
-	size_t i, k, n;
+	size_t i, k, n, total;
 	int kind;
 	char key[48];
 
@@ -433,6 +433,7 @@ it_terms_ctx(struct app *app, const struct request *r,
 		buf_free(&text);
 		(void)tval_set_bool(t, "open", terms[i].w.state == WINDOW_OPEN);
 		kinds = tval_list();
+		total = 0;
 		for (kind = 0; kind < ITEM_KIND__MAX; kind++) {
 			kd = tval_obj();
 			items = tval_list();
@@ -443,6 +444,7 @@ it_terms_ctx(struct app *app, const struct request *r,
 				(void)tval_push(
 				    items, it_item_ctx(app, r, &l->v[k], 0));
 				n++;
+				total++;
 			}
 			str_printf(key, sizeof(key), "items.kind.%s",
 			    items_kind_name((enum item_kind)kind));
@@ -454,6 +456,7 @@ it_terms_ctx(struct app *app, const struct request *r,
 			(void)tval_push(kinds, kd);
 		}
 		(void)tval_set(t, "kinds", kinds);
+		(void)tval_set_int(t, "item_total", (long long)total);
 		(void)tval_push(list, t);
 	}
 	return list;
@@ -991,24 +994,35 @@ static const struct form_field it_create_fields[CF__MAX] = {
     [CF_DESCRIPTION] = {"description", FORM_TEXT, FORM_REQUIRED, 1, 100, NULL},
 };
 
-/* The description's own message when it is too long: how long it may be
- * and how long it is. */
+/* The description's own message into ctx: when it is too long, how long
+ * it may be and how long it is — which then replaces alert, when that is
+ * the general "correct the fields", so that the page says at once what is
+ * wrong. Sets the alert (alert may be NULL or ""). */
 static void
 it_description_error(struct app *app, struct request *r, struct tval *ctx,
-    const struct form *f, size_t i)
+    const struct form *f, size_t i, const char *alert)
 {
 	const char *echo = form_echo(f, i);
 	long chars = validate_utf8_text(echo, strlen(echo), 1);
 	char max[16], got[16];
+	struct buf t;
 
+	if (alert != NULL && alert[0] != '\0')
+		(void)tval_set_str(ctx, "alert", alert);
 	if (form_error(f, i) != FORM_E_LONG || chars < 0) {
 		auth_field_error(app, r, ctx, "description_error", f, i);
 		return;
 	}
 	str_printf(max, sizeof(max), "%d", app->conf->items_description_max);
 	str_printf(got, sizeof(got), "%ld", chars);
-	it_set_fill(app, r, ctx, "description_error",
-	    "items.error.description_long", "{max}", max, "{n}", got);
+	buf_init(&t);
+	it_fill(app, r, &t, "items.error.description_long", "{max}", max, "{n}",
+	    got);
+	(void)tval_set_str(ctx, "description_error", t.data);
+	if (alert != NULL &&
+	    strcmp(alert, auth_msg(app, r, "items.error.invalid")) == 0)
+		(void)tval_set_str(ctx, "alert", t.data);
+	buf_free(&t);
 }
 
 /* The upload form again with alert (may be empty), every field's message
@@ -1030,10 +1044,10 @@ it_create_refused(struct app *app, struct request *r, struct tval *ctx,
 		auth_field_error(app, r, ctx, "kind_error", f, CF_KIND);
 		auth_field_error(app, r, ctx, "course_error", f, CF_COURSE);
 		auth_field_error(app, r, ctx, "category_error", f, CF_CATEGORY);
-		it_description_error(app, r, ctx, f, CF_DESCRIPTION);
-	}
-	if (alert != NULL && alert[0] != '\0')
+		it_description_error(app, r, ctx, f, CF_DESCRIPTION, alert);
+	} else if (alert != NULL && alert[0] != '\0') {
 		(void)tval_set_str(ctx, "alert", alert);
+	}
 	return it_list_page(app, r, ctx, student, &echo, status);
 }
 
@@ -1369,11 +1383,12 @@ it_item_refused(struct app *app, struct request *r, const struct item *it,
     const char *text, int status)
 {
 	struct tval *ctx = auth_page_ctx(app, r, "items.item_title");
+	const char *alert = key != NULL ? auth_msg(app, r, key) : text;
 
-	(void)tval_set_str(
-	    ctx, "alert", key != NULL ? auth_msg(app, r, key) : text);
 	if (f != NULL && description_field != (size_t)-1)
-		it_description_error(app, r, ctx, f, description_field);
+		it_description_error(app, r, ctx, f, description_field, alert);
+	else
+		(void)tval_set_str(ctx, "alert", alert);
 	return it_item_page(app, r, ctx, it,
 	    f != NULL && description_field != (size_t)-1
 		? form_echo(f, description_field)

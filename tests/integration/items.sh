@@ -224,7 +224,8 @@ check_match "saying when it opens" "將於 $NEXT_FROM 開放（至 $NEXT_TO）" 
 d101=$(printf '字%.0s' $(seq 1 101))
 out=$(upload s1 course "$C1" "$d101" -F "doc=@$tmp/small.pdf")
 check_eq "a description of 101 characters is refused" "422 " "$out"
-check_match "saying how long it may be and is" '內容簡述最多 100 個字，你輸入了 101 個字。' "$(body)"
+check_match "saying how long it may be and is" '<p class="alert" role="alert">內容簡述最多 100 個字，你輸入了 101 個字。' "$(body)"
+check_match "next to the field too" '<p class="field-error" id="description-error">內容簡述最多 100 個字' "$(body)"
 out=$(upload s1 course "$C4" "別人的課" -F "doc=@$tmp/small.pdf")
 check_eq "a course s1 does not take is refused" "422 " "$out"
 check_match "saying so" '這不是你修習的課程，不能為它上傳。' "$(body)"
