@@ -915,6 +915,34 @@ it_read(struct app *app, struct request *r, struct it_upload *u,
 }
 
 /*
+ * The validated plain fields of an upload: table (n fields) copied into
+ * fields (which must outlive the form) with the description's maximum from
+ * items.description_max, parsed from what the upload sent. When they are
+ * not valid and the upload had no refusal of its own, alert gets the
+ * general one (or "a field nobody declared"). NULL only on a programming
+ * error.
+ */
+static struct form *
+it_upload_form(struct app *app, struct request *r, const struct it_upload *u,
+    const struct form_field *table, struct form_field *fields, size_t n,
+    size_t description, struct buf *alert)
+{
+	struct form *f;
+
+	memcpy(fields, table, n * sizeof(*fields));
+	fields[description].max = app->conf->items_description_max;
+	if ((f = form_new(fields, n)) == NULL)
+		return NULL;
+	if (form_parse(f, u->fields.data, u->fields.len) != 0 &&
+	    alert->len == 0)
+		buf_puts(alert,
+		    auth_msg(app, r,
+			form_unknown(f) != NULL ? "form.error.unknown"
+						: "items.error.invalid"));
+	return f;
+}
+
+/*
  * Commits the objects of the files that came, into files[] (n of them).
  * RQ_OK, or the store's message in alert (then every put is dropped; an
  * object already committed stays, complete but unrecorded, for the scrub
@@ -1230,22 +1258,17 @@ items_post(struct app *app, struct request *r)
 	buf_init(&alert);
 	if (it_read(app, r, &u, &alert, &status, &o) != 0)
 		goto out;
-	memcpy(fields, it_create_fields, sizeof(fields));
-	fields[CF_DESCRIPTION].max = app->conf->items_description_max;
-	if ((f = form_new(fields, CF__MAX)) == NULL) {
-		o = RQ_ERROR;
-		goto out;
-	}
 	if (student == 0) {
 		ctx = auth_page_ctx(app, r, "items.title");
 		o = it_list_page(app, r, ctx, 0, NULL, 403);
 		goto out;
 	}
-	if (form_parse(f, u.fields.data, u.fields.len) != 0 && alert.len == 0)
-		buf_puts(&alert,
-		    auth_msg(app, r,
-			form_unknown(f) != NULL ? "form.error.unknown"
-						: "items.error.invalid"));
+	f = it_upload_form(app, r, &u, it_create_fields, fields, CF__MAX,
+	    CF_DESCRIPTION, &alert);
+	if (f == NULL) {
+		o = RQ_ERROR;
+		goto out;
+	}
 	if (alert.len > 0) {
 		ctx = auth_page_ctx(app, r, "items.title");
 		o = it_create_refused(
@@ -1543,17 +1566,12 @@ item_post(struct app *app, struct request *r)
 		o = found;
 		goto out;
 	}
-	memcpy(fields, it_change_fields, sizeof(fields));
-	fields[XF_DESCRIPTION].max = app->conf->items_description_max;
-	if ((f = form_new(fields, XF__MAX)) == NULL) {
+	f = it_upload_form(app, r, &u, it_change_fields, fields, XF__MAX,
+	    XF_DESCRIPTION, &alert);
+	if (f == NULL) {
 		o = RQ_ERROR;
 		goto out;
 	}
-	if (form_parse(f, u.fields.data, u.fields.len) != 0 && alert.len == 0)
-		buf_puts(&alert,
-		    auth_msg(app, r,
-			form_unknown(f) != NULL ? "form.error.unknown"
-						: "items.error.invalid"));
 	if (alert.len > 0) {
 		o = it_item_refused(
 		    app, r, &it, f, XF_DESCRIPTION, NULL, alert.data, status);

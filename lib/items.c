@@ -29,28 +29,35 @@ static const char *const items_cert_names[ITEM_CERT__MAX] = {
 static const char *const items_state_names[ITEM_ST__MAX] = {
     "quarantined", "checking", "pending", "certified", "rejected", "no_cert"};
 
+/* Entry i of a names table of n, or "" past its end. */
+static const char *
+items_name_of(const char *const *names, size_t n, unsigned i)
+{
+	return i < n ? names[i] : "";
+}
+
 const char *
 items_kind_name(enum item_kind k)
 {
-	return (unsigned)k < ITEM_KIND__MAX ? items_kind_names[k] : "";
+	return items_name_of(items_kind_names, ITEM_KIND__MAX, (unsigned)k);
 }
 
 const char *
 items_slot_name(enum item_slot s)
 {
-	return (unsigned)s < ITEM_SLOT__MAX ? items_slot_names[s] : "";
+	return items_name_of(items_slot_names, ITEM_SLOT__MAX, (unsigned)s);
 }
 
 const char *
 items_cert_name(enum item_cert c)
 {
-	return (unsigned)c < ITEM_CERT__MAX ? items_cert_names[c] : "";
+	return items_name_of(items_cert_names, ITEM_CERT__MAX, (unsigned)c);
 }
 
 const char *
 items_state_name(enum item_state s)
 {
-	return (unsigned)s < ITEM_ST__MAX ? items_state_names[s] : "";
+	return items_name_of(items_state_names, ITEM_ST__MAX, (unsigned)s);
 }
 
 static int
@@ -165,57 +172,58 @@ items_term_label(long year, long semester, char out[ITEMS_TERM_LEN + 1])
 /* A time column in Taiwan time (the database keeps UTC). */
 #define ITEMS_TIME(col)                                                        \
 	"COALESCE(DATE_FORMAT(" col " + INTERVAL 8 HOUR, '%Y-%m-%d %H:%i'), "  \
-				    "'')"
+	"'')"
 
 /* An item with one of its files (NULLs when it has none) and the file's
  * object; the columns of enum items_col. */
-#define ITEMS_SELECT                                                                                                                              \
-	"SELECT i.id, i.public_id, i.school_id, i.student_id, i.term_id, "                                                                        \
-	"t.year, t.semester, i.kind, COALESCE(i.course_id, 0), "                                                                                  \
-	"COALESCE(c.public_id, ''), COALESCE(c.code, ''), "                                                                                       \
-	"COALESCE(c.name, ''), COALESCE(i.category, ''), i.description, "                                                                         \
-	"i.cert_state, " ITEMS_TIME("i.cert_at") ", "                                                                                             \
-						 "COALESCE(i.cert_reason, "                                                                       \
-						 "''), i.submitted_at IS NOT "                                                                    \
-						 "NULL, "                                                                                         \
-						 "i.version, " ITEMS_TIME("i."                                                                    \
-									  "cr"                                                                    \
-									  "ea"                                                                    \
-									  "te"                                                                    \
-									  "d_"                                                                    \
-									  "a"                                                                     \
-									  "t") ", " ITEMS_TIME(                                                   \
-						     "i.updated_at") ", "                                                                         \
-								     "i."                                                                         \
-								     "deleted"                                                                    \
-								     "_at IS "                                                                    \
-								     "NOT "                                                                       \
-								     "NULL, "                                                                     \
-								     "f."                                                                         \
-								     "public_"                                                                    \
-								     "id, "                                                                       \
-								     "f.slot,"                                                                    \
-								     " f."                                                                        \
-								     "version"                                                                    \
-								     ", "                                                                         \
-								     "f."                                                                         \
-								     "sha256,"                                                                    \
-								     " f."                                                                        \
-								     "size, "                                                                     \
-								     "f.mime,"                                                                    \
-								     " f."                                                                        \
-								     "origina"                                                                    \
-								     "l_name,"                                                                    \
-								     " " ITEMS_TIME("f.uploaded_at") ", " ITEMS_TIME(                             \
-									 "f."                                                                     \
-									 "rep"                                                                    \
-									 "lac"                                                                    \
-									 "ed_"                                                                    \
-									 "at") ", "                                                               \
-									       "o.verified_at, o.verify_result, o.scan_result, o.quarantined_at " \
-									       "FROM items i JOIN terms t ON t.id = i.term_id AND "               \
-									       "t.school_id = i.school_id LEFT JOIN courses c ON c.id = "         \
-									       "i.course_id AND c.school_id = i.school_id "
+#define ITEMS_SELECT                                                                                                                           \
+	"SELECT i.id, i.public_id, i.school_id, i.student_id, i.term_id, "                                                                     \
+	"t.year, t.semester, i.kind, COALESCE(i.course_id, 0), "                                                                               \
+	"COALESCE(c.public_id, ''), COALESCE(c.code, ''), "                                                                                    \
+	"COALESCE(c.name, ''), COALESCE(i.category, ''), i.description, "                                                                      \
+	"i.cert_state, " ITEMS_TIME(                                                                                                           \
+	    "i.cert_at") ", "                                                                                                                  \
+			 "COALESCE(i.cert_reason, "                                                                                            \
+			 "''), i.submitted_at IS NOT "                                                                                         \
+			 "NULL, "                                                                                                              \
+			 "i.version, " ITEMS_TIME(                                                                                             \
+			     "i."                                                                                                              \
+			     "cr"                                                                                                              \
+			     "ea"                                                                                                              \
+			     "te"                                                                                                              \
+			     "d_"                                                                                                              \
+			     "a"                                                                                                               \
+			     "t") ", " ITEMS_TIME("i.updated_at") ", "                                                                         \
+								  "i."                                                                         \
+								  "deleted"                                                                    \
+								  "_at IS "                                                                    \
+								  "NOT "                                                                       \
+								  "NULL, "                                                                     \
+								  "f."                                                                         \
+								  "public_"                                                                    \
+								  "id, "                                                                       \
+								  "f.slot,"                                                                    \
+								  " f."                                                                        \
+								  "version"                                                                    \
+								  ", "                                                                         \
+								  "f."                                                                         \
+								  "sha256,"                                                                    \
+								  " f."                                                                        \
+								  "size, "                                                                     \
+								  "f.mime,"                                                                    \
+								  " f."                                                                        \
+								  "origina"                                                                    \
+								  "l_name,"                                                                    \
+								  " " ITEMS_TIME("f.uploaded_at") ", " ITEMS_TIME(                             \
+								      "f."                                                                     \
+								      "rep"                                                                    \
+								      "lac"                                                                    \
+								      "ed_"                                                                    \
+								      "at") ", "                                                               \
+									    "o.verified_at, o.verify_result, o.scan_result, o.quarantined_at " \
+									    "FROM items i JOIN terms t ON t.id = i.term_id AND "               \
+									    "t.school_id = i.school_id LEFT JOIN courses c ON c.id = "         \
+									    "i.course_id AND c.school_id = i.school_id "
 
 enum items_col {
 	IC_ID,
