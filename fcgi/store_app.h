@@ -14,6 +14,10 @@
 
 struct app;
 
+/* The recorded ids of the roots in app->store_ids: read from the database
+ * when never read, after a minute (HEALTH_IDS_MS) or when reload is set;
+ * health.c owns this cache. 0, or -1 when they cannot be read. */
+int app_store_ids(struct app *app, int reload);
 /* The child's store; NULL only when the ids cannot be read (database
  * down). */
 struct store *app_store(struct app *app);
