@@ -622,9 +622,11 @@ it_file_open(struct it_upload *u, struct it_file *f)
 		s = app_store(u->app);
 		if (s == NULL)
 			e = STORE_E_IO;
-		else if ((f->put = store_put_begin(s, &e)) == NULL &&
-		    e == STORE_OK)
-			e = STORE_E_IO;
+		else if ((f->put = store_put_begin(s, &e)) == NULL) {
+			if (e == STORE_OK)
+				e = STORE_E_IO;
+			app_store_failed(u->app, e);
+		}
 	}
 	if (e != STORE_OK) {
 		u->store_err = e;
@@ -965,6 +967,7 @@ it_commit(struct it_upload *u, struct item_upload *files, size_t *n,
 		e = store_put_commit(f->put, f->sha256, &existed);
 		f->put = NULL; /* freed either way */
 		if (e != STORE_OK) {
+			app_store_failed(u->app, e);
 			str_printf(key, sizeof(key), "store.error.%s",
 			    store_error_name(e));
 			buf_puts(alert, auth_msg(u->app, u->r, key));

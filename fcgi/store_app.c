@@ -142,3 +142,15 @@ app_store_alert(struct app *app, const enum store_root_state st[2])
 			    db_errstr(db));
 	(void)store_app_scalar(db, "SELECT RELEASE_LOCK(?)", lock, 1);
 }
+
+void
+app_store_failed(struct app *app, enum store_error e)
+{
+	enum store_root_state st[2];
+	struct store *s;
+
+	if (e != STORE_E_ROOT || (s = app_store(app)) == NULL)
+		return;
+	if (store_check(s, st) != STORE_OK)
+		app_store_alert(app, st);
+}

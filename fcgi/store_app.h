@@ -27,5 +27,9 @@ enum store_error app_store_ready(struct app *app);
 /* Raises alert.store for each root of st that is not STORE_ROOT_OK, unless
  * the same alert (root and state) is already open; audited and logged. */
 void app_store_alert(struct app *app, const enum store_root_state st[2]);
+/* After a write failed with e: when a root's marker went wrong during the
+ * write (STORE_E_ROOT), checks both roots and raises the alert as
+ * app_store_alert does. Other errors raise nothing (the store logged them). */
+void app_store_failed(struct app *app, enum store_error e);
 
 #endif
