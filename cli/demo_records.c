@@ -2,10 +2,12 @@
  * demo_records: the demo school's records, so that `make demo` shows every
  * page with something on it — this school year's two terms, class 101 with
  * the demo teacher as its homeroom teacher, two courses the demo teacher
- * teaches this term, and the demo student's record enrolled in both. Terms
- * and the class are made here (they have no import); the rest goes through
- * the import engine exactly as an admin's CSV files would, so applying it
- * again changes nothing. Only for a configuration that says demo: true.
+ * teaches this term, and the demo student's record enrolled in both, with
+ * one course learning outcome (a small PDF written through the store, with
+ * its hash and scan jobs). Terms and the class are made here (they have no
+ * import); the rest goes through the import engine exactly as an admin's
+ * CSV files would, so applying it again changes nothing. Only for a
+ * configuration that says demo: true.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,12 +16,16 @@
 #include <openssl/crypto.h>
 
 #include "accounts.h"
+#include "audit.h"
 #include "conf.h"
 #include "crypto.h"
 #include "db.h"
 #include "ids.h"
 #include "import.h"
+#include "items.h"
+#include "kv.h"
 #include "pii.h"
+#include "store.h"
 #include "util.h"
 
 /* The textbook example of a national ID: valid, and known to be no one's. */
@@ -149,6 +155,153 @@ demo_student(struct db *db, const unsigned char *data_key,
 	return rc;
 }
 
+/* A one-page PDF saying what it is, with its cross-reference offsets
+ * counted as it is written. */
+static void
+demo_pdf(struct buf *b)
+{
+	static const char *const obj[] = {
+	    "<< /Type /Catalog /Pages 2 0 R >>",
+	    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+	    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+	    "/Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+	    NULL, /* the content stream */
+	    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	};
+	static const char text[] =
+	    "BT /F1 18 Tf 72 760 Td (Licheng demo: a course learning "
+	    "outcome) Tj ET";
+	size_t off[ARRAY_SIZE(obj)], i, xref;
+
+	buf_puts(b, "%PDF-1.4\n");
+	for (i = 0; i < ARRAY_SIZE(obj); i++) {
+		off[i] = b->len;
+		buf_printf(b, "%zu 0 obj\n", i + 1);
+		if (obj[i] != NULL)
+			buf_printf(b, "%s\n", obj[i]);
+		else
+			buf_printf(b,
+			    "<< /Length %zu >>\nstream\n%s\nendstream\n",
+			    sizeof(text) - 1, text);
+		buf_puts(b, "endobj\n");
+	}
+	xref = b->len;
+	buf_printf(
+	    b, "xref\n0 %zu\n0000000000 65535 f \n", ARRAY_SIZE(obj) + 1);
+	for (i = 0; i < ARRAY_SIZE(obj); i++)
+		buf_printf(b, "%010zu 00000 n \n", off[i]);
+	buf_printf(b,
+	    "trailer\n<< /Size %zu /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
+	    ARRAY_SIZE(obj) + 1, xref);
+}
+
+/* Writes the PDF into both store roots. 0/-1. */
+static int
+demo_store_pdf(
+    const struct conf *c, struct db *db, const struct buf *pdf, char sha256[65])
+{
+	char ids[2][STORE_ID_LEN + 1];
+	enum store_error e = STORE_OK;
+	struct store_put *put;
+	struct store *s;
+	int existed;
+
+	if (store_load_ids(db, ids[0], ids[1]) != 0)
+		return -1;
+	s = store_new(c->store_primary, c->store_replica, ids[0], ids[1]);
+	if ((put = store_put_begin(s, &e)) != NULL &&
+	    (e = store_put_write(put, pdf->data, pdf->len)) != STORE_OK)
+		store_put_abort(put);
+	else if (put != NULL)
+		e = store_put_commit(put, sha256, &existed);
+	store_free(s);
+	if (e != STORE_OK || put == NULL) {
+		fprintf(stderr,
+		    "licheng: the demo item's file could not be stored (%s)\n",
+		    store_error_name(e));
+		return -1;
+	}
+	return 0;
+}
+
+/* The demo student's course learning outcome for DEMO-MATH, unless they
+ * have an item already. */
+static int
+demo_item(const struct conf *c, struct db *db, uint64_t school_id,
+    const char *school_code, const char *term)
+{
+	struct db_param p[3] = {DB_INT((long long)school_id), DB_STR(term)};
+	char pub[IDS_PUBLIC_LEN + 1], actor[64], target[64];
+	struct item_upload file = {.slot = ITEM_DOC,
+	    .type = SNIFF_PDF,
+	    .name = "數學學習成果 demo.pdf"};
+	struct item_new n = {
+	    .kind = ITEM_COURSE, .description = "示範：函數圖形的觀察與整理"};
+	struct item_jobs jobs = {0};
+	uint64_t student_id, user_id;
+	struct db_res *r;
+	struct buf pdf;
+	struct kv *kv;
+	int rc = -1;
+
+	r = db_query(db,
+	    "SELECT s.id, s.user_id, k.id, k.term_id, "
+	    "(SELECT COUNT(*) FROM items i WHERE i.student_id = s.id) "
+	    "FROM students s JOIN courses k ON k.school_id = s.school_id "
+	    "JOIN terms t ON t.id = k.term_id "
+	    "WHERE s.school_id = ? AND s.student_no = '" DEMO_STUDENT_NO "' "
+	    "AND s.user_id IS NOT NULL AND k.code = 'DEMO-MATH' "
+	    "AND CONCAT(t.year, '-', t.semester) = ?",
+	    p, 2);
+	if (r == NULL)
+		return -1;
+	if (db_res_rows(r) != 1 || db_res_int(r, 0, 4) > 0) {
+		db_res_free(r);
+		return 0;
+	}
+	student_id = (uint64_t)db_res_int(r, 0, 0);
+	user_id = (uint64_t)db_res_int(r, 0, 1);
+	n.course_id = (uint64_t)db_res_int(r, 0, 2);
+	n.term_id = (uint64_t)db_res_int(r, 0, 3);
+	db_res_free(r);
+	buf_init(&pdf);
+	demo_pdf(&pdf);
+	file.size = pdf.len;
+	if (demo_store_pdf(c, db, &pdf, file.sha256) != 0)
+		goto out;
+	cli_actor(actor, sizeof(actor));
+	if (db_begin(db) != 0)
+		goto out;
+	if (items_create_tx(db, school_id, student_id, user_id, &n, &file, 1,
+		pub, &jobs) != 0)
+		goto rollback;
+	str_printf(target, sizeof(target), "item:%s", pub);
+	if (audit_append_tx(db,
+		&(struct audit_event){.actor = actor,
+		    .role = "operator",
+		    .school = school_code,
+		    .ip = "",
+		    .event = "item.create",
+		    .target = target,
+		    .outcome = "success",
+		    .detail = "{\"demo\":true}"}) != 0 ||
+	    db_commit(db) != 0)
+		goto rollback;
+	kv = kv_new(c);
+	items_publish(kv, &jobs);
+	kv_free(kv);
+	printf("Demo item: the demo student's course learning outcome for "
+	       "DEMO-MATH (%s, %zu bytes)\n",
+	    file.sha256, pdf.len);
+	rc = 0;
+	goto out;
+rollback:
+	(void)db_rollback(db);
+out:
+	buf_free(&pdf);
+	return rc;
+}
+
 /* Applies one CSV text through the import engine; prints its problems
  * (there should be none: the text is ours). */
 static int
@@ -221,7 +374,8 @@ demo_records(const struct conf *c, struct db *db, uint64_t school_id,
 	    "student_no,term,course_code\n" DEMO_STUDENT_NO
 	    ",%s,DEMO-MATH\n" DEMO_STUDENT_NO ",%s,DEMO-ZH\n",
 	    term, term);
-	if (demo_import(&x, IMPORT_ENROLMENTS, buf) != 0)
+	if (demo_import(&x, IMPORT_ENROLMENTS, buf) != 0 ||
+	    demo_item(c, db, school_id, school_code, term) != 0)
 		goto out;
 	printf("Demo records: terms %d-1 and %d-2, class 101, courses "
 	       "DEMO-MATH and DEMO-ZH in %s (demo-teacher), the demo "

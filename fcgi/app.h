@@ -52,7 +52,11 @@ struct app {
 	char store_ids[2][STORE_ID_LEN + 1];
 	int store_ids_loaded;
 	int64_t store_ids_at; /* now_ms() when they were read */
-	struct store *store; /* child only; see app_store (store_app.h) */
+	/* A child's: see app_store (store_app.h). The master's is for
+	 * sweeping stale temporary files (fcgi/main.c); a child drops its
+	 * copy at start. */
+	struct store *store;
+	int64_t store_retry_at; /* master: next try at reading the ids */
 	struct categories *categories; /* items.categories, master-loaded */
 };
 

@@ -453,21 +453,22 @@ auth_school_code(struct app *app, uint64_t id, char *out, size_t outlen)
 }
 
 int
-auth_alert(struct app *app, const struct request *r, const char *kind,
-    uint64_t school_id, const char *detail)
+auth_alert_as(struct app *app, const char *ip, const char *school_code,
+    const char *kind, uint64_t school_id, const char *detail)
 {
 	static const char sql[] =
 	    "INSERT INTO alerts (public_id, at, school_id, kind, ip, detail) "
 	    "VALUES (?, UTC_TIMESTAMP(6), ?, ?, ?, ?)";
-	const struct auth *a = r->auth;
 	char pub[IDS_PUBLIC_LEN + 1], event[80], school[17];
 	struct db *db = app_db(app);
 	struct db_param p[5];
 	struct audit_event ev = {
 	    .actor = "system",
 	    .role = "system",
-	    .school = a->u.school_code[0] != '\0' ? a->u.school_code : NULL,
-	    .ip = a->ip,
+	    .school = school_code != NULL && school_code[0] != '\0'
+		? school_code
+		: NULL,
+	    .ip = ip != NULL ? ip : "",
 	    .event = event,
 	    .target = NULL,
 	    .outcome = "alert",
@@ -484,7 +485,7 @@ auth_alert(struct app *app, const struct request *r, const char *kind,
 	p[0] = DB_STR(pub);
 	p[1] = school_id != 0 ? DB_INT((long long)school_id) : DB_NULLP;
 	p[2] = DB_STR(kind);
-	p[3] = DB_STR(a->ip);
+	p[3] = DB_STR(ev.ip);
 	p[4] = detail != NULL ? DB_STR(detail) : DB_NULLP;
 	if (db_begin(db) != 0)
 		return -1;
@@ -493,8 +494,21 @@ auth_alert(struct app *app, const struct request *r, const char *kind,
 		(void)db_rollback(db);
 		return -1;
 	}
-	log_warn("alert %s from %s", event, a->ip);
+	if (ev.ip[0] != '\0')
+		log_warn("alert %s from %s", event, ev.ip);
+	else
+		log_warn("alert %s", event);
 	return 0;
+}
+
+int
+auth_alert(struct app *app, const struct request *r, const char *kind,
+    uint64_t school_id, const char *detail)
+{
+	const struct auth *a = r->auth;
+
+	return auth_alert_as(
+	    app, a->ip, a->u.school_code, kind, school_id, detail);
 }
 
 int

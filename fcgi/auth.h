@@ -171,6 +171,11 @@ enum request_outcome auth_deny(
  */
 int auth_alert(struct app *app, const struct request *r, const char *kind,
     uint64_t school_id, const char *detail);
+/* The same without a request (the store's checks, background work): from
+ * address ip ("" for none), audited under school_code (NULL for none) when
+ * school_id is 0. */
+int auth_alert_as(struct app *app, const char *ip, const char *school_code,
+    const char *kind, uint64_t school_id, const char *detail);
 /* 1 when the request's address is a registered egress address of a
  * school (its id in *school_id), 0 when not, -1 on error. */
 int auth_egress(struct app *app, const struct request *r, uint64_t *school_id);

@@ -35,6 +35,7 @@
 #include "pool.h"
 #include "request.h"
 #include "router.h"
+#include "store.h"
 #include "template.h"
 
 /* The longest raw path written to the log when the path was rejected. */
@@ -125,8 +126,8 @@ main_load(const struct conf *c, struct main_loaded *l, char *err, size_t errlen)
 	    (l->msgs = i18n_load(c->messages_dir, err, errlen)) == NULL ||
 	    (l->blocklist = blocklist_load(c->pw_blocklist, err, errlen)) ==
 		NULL ||
-	    (l->categories = categories_load(c->items_categories, err,
-		 errlen)) == NULL ||
+	    (l->categories = categories_load(
+		 c->items_categories, err, errlen)) == NULL ||
 	    main_check_privacy(c, err, errlen) != 0)
 		goto fail;
 	if (crypto_key_from_hex(c->secret_data_key, l->data_key) != 0 ||
@@ -443,6 +444,10 @@ main_child(struct pool *p, int slot, void *arg)
 	log_set_proc("fcgi-child");
 	app->pool = p;
 	app->slot = slot;
+	/* The master's store (for sweeping) is not this child's: it makes
+	 * its own from ids it keeps fresh (app_store). */
+	store_free(app->store);
+	app->store = NULL;
 	if (FCGX_InitRequest(&fx, app->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) !=
 	    0) {
 		log_error("FCGX_InitRequest failed");
@@ -520,14 +525,40 @@ main_reload(struct pool *p, void *arg)
 			    c->log_file, strerror(errno));
 	} else
 		(void)log_reopen(); /* logs its own failure */
+	if (strcmp(c->store_primary, old->store_primary) != 0 ||
+	    strcmp(c->store_replica, old->store_replica) != 0) {
+		/* Sweep the new roots (from the next tick on). */
+		store_free(app->store);
+		app->store = NULL;
+		app->store_retry_at = 0;
+	}
 	app->conf = c;
 	conf_free(old);
 	log_info("configuration reloaded from %s", app->conf_path);
 	return 0;
 }
 
-/* About once a second in the master: notice a socket file removed under
- * us (nginx then cannot reach any child). */
+/*
+ * The master sweeps the temporary files whose writers died (a crash, a
+ * kill -9, a power cut) without removing them: all of them once the store
+ * ids can be read (main_tick), then a dead child's own after each abnormal
+ * exit (here).
+ */
+static void
+main_child_died(struct pool *p, pid_t pid, void *arg)
+{
+	struct app *app = arg;
+
+	(void)p;
+	if (app->store != NULL)
+		(void)store_tmp_sweep(app->store, (long)pid);
+	/* Otherwise the first sweep, once the ids can be read, takes all
+	 * the dead processes' files. */
+}
+
+/* About once a second in the master: the first sweep of temporary files
+ * while it has not happened, and notice a socket file removed under us
+ * (nginx then cannot reach any child). */
 static void
 main_tick(struct pool *p, void *arg)
 {
@@ -535,6 +566,7 @@ main_tick(struct pool *p, void *arg)
 	struct stat st;
 
 	(void)p;
+	store_sweep_start(&app->store, &app->store_retry_at, app->conf, DB_APP);
 	if (app->socket_path == NULL)
 		return;
 	if (lstat(app->socket_path, &st) == 0) {
@@ -596,6 +628,7 @@ main_run(const char *path)
 	ops.child_main = main_child;
 	ops.reload = main_reload;
 	ops.tick = main_tick;
+	ops.child_died = main_child_died;
 	ops.arg = &app;
 	if ((p = pool_new(&ops, &lim)) == NULL) {
 		main_fail(app.conf, "invalid fcgi pool limits");
@@ -621,6 +654,7 @@ main_run(const char *path)
 	}
 	log_info("licheng-fcgi listening on %s with %d children",
 	    app.conf->fcgi_socket, lim.children);
+	store_sweep_start(&app.store, &app.store_retry_at, app.conf, DB_APP);
 	rc = pool_run(p);
 done:
 	pidfile_remove(pid_file);
@@ -632,6 +666,7 @@ done:
 	i18n_free(app.msgs);
 	blocklist_free(app.blocklist);
 	categories_free(app.categories);
+	store_free(app.store);
 	OPENSSL_cleanse(app.data_key, sizeof(app.data_key));
 	OPENSSL_cleanse(app.lookup_key, sizeof(app.lookup_key));
 	conf_free(app.conf);

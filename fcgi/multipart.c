@@ -259,25 +259,124 @@ mp_emit(struct mp *m, const char *p, size_t n)
 	return 0;
 }
 
-/* Keeps the last path segment of the file name at s (n bytes) if it is
- * valid UTF-8 text of at most MP_FILENAME_MAX bytes. 0 or -1. */
-static int
+/* The replacement character, for what cannot be shown as it was sent. */
+#define MP_REPLACEMENT 0xFFFDu
+/* An extension kept when a long name is cut: at most this many
+ * characters, the dot included. */
+#define MP_EXT_MAX 16
+
+/*
+ * The code point at s (n > 0 bytes left) into *cp and its length in
+ * bytes. A byte that does not start a well-formed UTF-8 sequence (an
+ * overlong form, a surrogate, a value past U+10FFFF, a cut-off sequence)
+ * is one byte read as U+FFFD, and so is a control character (C0, DEL,
+ * C1): a file name is shown to people, and such a character only hides
+ * what the name says.
+ */
+static size_t
+mp_name_char(const unsigned char *s, size_t n, unsigned long *cp)
+{
+	unsigned long c = s[0], min;
+	size_t len, i;
+
+	if (c < 0x80) {
+		*cp = c < 0x20 || c == 0x7f ? MP_REPLACEMENT : c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2, c &= 0x1f, min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3, c &= 0x0f, min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4, c &= 0x07, min = 0x10000;
+	} else {
+		*cp = MP_REPLACEMENT;
+		return 1;
+	}
+	for (i = 1; i < len; i++) {
+		if (i >= n || (s[i] & 0xc0) != 0x80) {
+			*cp = MP_REPLACEMENT;
+			return 1;
+		}
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
+		*cp = MP_REPLACEMENT;
+		return 1;
+	}
+	*cp = c <= 0x9f ? MP_REPLACEMENT : c; /* C1 */
+	return len;
+}
+
+/* Appends cp as UTF-8 at out; the bytes written. */
+static size_t
+mp_put_utf8(char *out, unsigned long cp)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * Keeps the file name at s (n bytes, any bytes at all) as data: whatever
+ * is not well-formed UTF-8 or is a control character becomes U+FFFD, and a
+ * name of more than MP_FILENAME_CHARS characters is cut at a character
+ * boundary, keeping its extension (the last dot and at most MP_EXT_MAX - 1
+ * characters after it) when it has one. Slashes, dots and bidirectional
+ * controls are kept as they are: the name is never used as a path, and
+ * whoever shows it isolates it. So no name is refused.
+ */
+static void
 mp_set_filename(struct mp *m, const char *s, size_t n)
 {
-	size_t i;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, len, k, chars = 0, dot = 0, keep, tail, out = 0;
+	unsigned long cp;
+	int has_dot = 0;
 
-	for (i = n; i > 0; i--)
-		if (s[i - 1] == '/' || s[i - 1] == '\\')
-			break;
-	s += i;
-	n -= i;
-	if (n > MP_FILENAME_MAX || validate_utf8_text(s, n, 0) < 0 ||
-	    (n == 1 && s[0] == '.') || (n == 2 && memcmp(s, "..", 2) == 0))
-		return -1;
-	memcpy(m->part.filename, s, n);
-	m->part.filename[n] = '\0';
+	for (i = 0; i < n; i += len, chars++) {
+		len = mp_name_char(u + i, n - i, &cp);
+		if (cp == '.' && chars > 0) {
+			dot = chars;
+			has_dot = 1;
+		} else if (cp == '/' || cp == '\\') {
+			has_dot = 0;
+		}
+	}
+	/* The characters kept: [0, keep) and [tail, chars). */
+	keep = tail = chars;
+	if (chars > MP_FILENAME_CHARS) {
+		if (has_dot && chars - dot <= MP_EXT_MAX) {
+			keep = MP_FILENAME_CHARS - (chars - dot);
+			tail = dot;
+		} else {
+			keep = MP_FILENAME_CHARS;
+		}
+	}
+	for (i = 0, k = 0; i < n; i += len, k++) {
+		len = mp_name_char(u + i, n - i, &cp);
+		if (k < keep || k >= tail)
+			out += mp_put_utf8(m->part.filename + out, cp);
+	}
+	m->part.filename[out] = '\0';
 	m->part.is_file = 1;
-	return 0;
 }
 
 /* Decodes an RFC 5987 ext-value (UTF-8'lang'%XX...) in place. 0 or -1. */
@@ -353,9 +452,9 @@ mp_disposition(struct mp *m, char *p)
 	/* A missing name is found when the header block ends, so that
 	 * a malformed line after this one is reported as such. */
 	if (fstar != NULL)
-		return mp_set_filename(m, fstar, slen) == 0 ? MP_OK : MP_E_NAME;
-	if (fname != NULL)
-		return mp_set_filename(m, fname, flen) == 0 ? MP_OK : MP_E_NAME;
+		mp_set_filename(m, fstar, slen);
+	else if (fname != NULL)
+		mp_set_filename(m, fname, flen);
 	return MP_OK;
 }
 

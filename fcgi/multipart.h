@@ -11,11 +11,13 @@
  *
  * File names: filename*=UTF-8''%E7%8E%8B.pdf (RFC 5987) wins over
  * filename="..."; a plain filename is taken as UTF-8 bytes (what browsers
- * send) with \" and \\ unescaped; either must be valid UTF-8 without
- * control characters, or the part is refused (MP_E_NAME). Only the last
- * path segment is kept (a browser on Windows may send C:\dir\a.pdf), and a
- * last segment of "." or ".." is refused too. The file name is data, never
- * a path for the caller to open.
+ * send) with \" and \\ unescaped. A file name is data, never a path for
+ * the caller to open, so no name is refused: it is kept whole (slashes,
+ * dots and bidirectional controls included) with every byte that is not
+ * well-formed UTF-8 and every control character (NUL included) replaced
+ * by U+FFFD, and a name longer than MP_FILENAME_CHARS characters is cut at
+ * a character boundary, keeping its extension. Whoever shows it escapes
+ * and isolates it (<bdi>).
  */
 #ifndef LICHENG_MULTIPART_H
 #define LICHENG_MULTIPART_H
@@ -25,7 +27,8 @@
 #include "request.h"
 
 #define MP_NAME_MAX 64 /* bytes of a field name */
-#define MP_FILENAME_MAX 255 /* bytes of a file name */
+#define MP_FILENAME_CHARS 255 /* characters of a file name */
+#define MP_FILENAME_MAX (4 * MP_FILENAME_CHARS) /* its bytes, at most */
 #define MP_TYPE_MAX 127 /* bytes of a part's Content-Type */
 #define MP_BOUNDARY_MAX 70 /* RFC 2046 */
 
@@ -52,7 +55,8 @@ enum mp_error {
 	MP_E_HEADER, /* a header block over max_header_bytes */
 	MP_E_FIELD, /* a field over max_field_bytes */
 	MP_E_FILE, /* a file over max_file_bytes */
-	MP_E_NAME, /* no form-data name, or a bad field or file name */
+	MP_E_NAME, /* no form-data name, a bad field name, or a filename*
+		    * that is not a UTF-8 ext-value */
 	MP_E_TRUNCATED, /* the body ended before the closing delimiter */
 	MP_E_CALLBACK, /* a callback returned -1 */
 	MP_E__MAX

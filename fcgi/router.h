@@ -143,7 +143,8 @@ enum request_outcome my_records_get(struct app *app, struct request *r);
 #define WINDOWS_HANDLERS(X)                                                    \
 	X(windows_list_get)                                                    \
 	X(window_post)
-#define ROUTER_DECLARE(h) enum request_outcome h(struct app *, struct request *);
+#define ROUTER_DECLARE(h)                                                      \
+	enum request_outcome h(struct app *, struct request *);
 ITEMS_HANDLERS(ROUTER_DECLARE)
 FILES_HANDLERS(ROUTER_DECLARE)
 WINDOWS_HANDLERS(ROUTER_DECLARE)

@@ -14,6 +14,10 @@
 
 struct app;
 
+/* The recorded ids of the roots in app->store_ids: read from the database
+ * when never read, after a minute (HEALTH_IDS_MS) or when reload is set;
+ * health.c owns this cache. 0, or -1 when they cannot be read. */
+int app_store_ids(struct app *app, int reload);
 /* The child's store; NULL only when the ids cannot be read (database
  * down). */
 struct store *app_store(struct app *app);
@@ -23,5 +27,9 @@ enum store_error app_store_ready(struct app *app);
 /* Raises alert.store for each root of st that is not STORE_ROOT_OK, unless
  * the same alert (root and state) is already open; audited and logged. */
 void app_store_alert(struct app *app, const enum store_root_state st[2]);
+/* After a write failed with e: when a root's marker went wrong during the
+ * write (STORE_E_ROOT), checks both roots and raises the alert as
+ * app_store_alert does. Other errors raise nothing (the store logged them). */
+void app_store_failed(struct app *app, enum store_error e);
 
 #endif

@@ -36,9 +36,8 @@ struct cat_ctx {
 	size_t errlen;
 };
 
-static int
-cat_fail(struct cat_ctx *x, const yaml_node_t *node, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int cat_fail(struct cat_ctx *x, const yaml_node_t *node, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 static int
 cat_fail(struct cat_ctx *x, const yaml_node_t *node, const char *fmt, ...)
@@ -97,8 +96,8 @@ struct cat_fields {
 };
 
 static int
-cat_mapping(struct cat_ctx *x, yaml_node_t *map, int allow_kinds,
-    struct cat_fields *f)
+cat_mapping(
+    struct cat_ctx *x, yaml_node_t *map, int allow_kinds, struct cat_fields *f)
 {
 	yaml_node_pair_t *pair;
 	yaml_node_t *k, *v, **slot;
@@ -145,9 +144,9 @@ cat_mapping(struct cat_ctx *x, yaml_node_t *map, int allow_kinds,
 	}
 	if (f->code == NULL || f->zh == NULL || f->en == NULL)
 		return cat_fail(x, map, "missing %s",
-		    f->code == NULL ? "code"
-		    : f->zh == NULL ? "zh-TW"
-				    : "en");
+		    f->code == NULL     ? "code"
+			: f->zh == NULL ? "zh-TW"
+					: "en");
 	return 0;
 }
 
@@ -185,8 +184,9 @@ cat_walk(struct cat_ctx *x, yaml_node_t *root)
 	char code[CATEGORY_CODE_MAX + 1];
 
 	if (root == NULL)
-		return cat_fail(x, NULL, "the file is empty; expected a list "
-					 "of categories");
+		return cat_fail(x, NULL,
+		    "the file is empty; expected a list "
+		    "of categories");
 	if (root->type != YAML_SEQUENCE_NODE)
 		return cat_fail(x, root, "expected a list of categories");
 	for (it = root->data.sequence.items.start;
@@ -244,8 +244,7 @@ categories_load(const char *path, char *err, size_t errlen)
 		str_printf(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
-	yaml_parser_set_input_string(
-	    &parser, (const unsigned char *)data, len);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		str_printf(err, errlen, "%s:%lu:%lu: %s", path,
 		    (unsigned long)parser.problem_mark.line + 1,

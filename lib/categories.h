@@ -29,8 +29,7 @@ struct categories;
 /* Loads the file. NULL with err "path:line:column: message" (or "path:
  * cannot open: ...") on any mistake: not a list, an unknown or missing key,
  * a bad or duplicate code, an empty name, a kinds list that is empty. */
-struct categories *
-categories_load(const char *path, char *err, size_t errlen);
+struct categories *categories_load(const char *path, char *err, size_t errlen);
 void categories_free(struct categories *c);
 /* The choices in file order. */
 size_t categories_count(const struct categories *c);

@@ -1090,8 +1090,7 @@ conf_cross_check(struct conf_ctx *x)
 		    "more than worker.max_children (%d)",
 		    c->worker_children, c->worker_max_children);
 	if (conf_types_check(x, "items.doc_types", c->items_doc_types) != 0 ||
-	    conf_types_check(x, "items.video_types", c->items_video_types) !=
-		0)
+	    conf_types_check(x, "items.video_types", c->items_video_types) != 0)
 		return -1;
 	if (c->site_url[0] != '\0' &&
 	    (strncmp(c->site_url, "https://", 8) != 0 ||

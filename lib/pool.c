@@ -423,6 +423,8 @@ pool_reap(struct pool *p)
 				    p->ops.name, (int)pid, WEXITSTATUS(status));
 			if (!retiring)
 				pool_note_crash(p, now);
+			if (p->ops.child_died != NULL)
+				p->ops.child_died(p, pid, p->ops.arg);
 		} else if (!retiring) {
 			log_info(
 			    "%s child %d exited after %llu %ss; replacing it",

@@ -79,6 +79,10 @@ struct pool_ops {
 	int (*reload)(struct pool *p, void *arg);
 	/* Runs in the master about once a second. May be NULL. */
 	void (*tick)(struct pool *p, void *arg);
+	/* Runs in the master after it reaped a child that was killed by a
+	 * signal or exited non-zero, before a replacement is forked (to
+	 * clean up what the child left half-done). May be NULL. */
+	void (*child_died)(struct pool *p, pid_t pid, void *arg);
 	void *arg;
 };
 

@@ -66,8 +66,9 @@ queue_publish(struct kv *kv, const char *type, uint64_t id)
 		log_warn("queue: job %" PRIu64 " (%s) not published: %s; the "
 			 "reconciler will publish it",
 		    id, type,
-		    rep != NULL && rep->type == REDIS_REPLY_ERROR ? rep->str
-								  : kv_errstr(kv));
+		    rep != NULL && rep->type == REDIS_REPLY_ERROR
+			? rep->str
+			: kv_errstr(kv));
 	if (rep != NULL)
 		freeReplyObject(rep);
 	return rc;

@@ -14,17 +14,16 @@
 
 static const char *const sniff_names[SNIFF__MAX] = {
     "", "pdf", "jpeg", "png", "mp4", "mp3"};
-static const char *const sniff_mimes[SNIFF__MAX] = {
-    "application/octet-stream", "application/pdf", "image/jpeg", "image/png",
-    "video/mp4", "audio/mpeg"};
+static const char *const sniff_mimes[SNIFF__MAX] = {"application/octet-stream",
+    "application/pdf", "image/jpeg", "image/png", "video/mp4", "audio/mpeg"};
 static const char *const sniff_exts[SNIFF__MAX] = {
     "bin", "pdf", "jpg", "png", "mp4", "mp3"};
 
 /* Major brands of the MP4 family (ISO/IEC 14496-12/14, 3GPP and Apple's,
  * which browsers and phones write). */
-static const char *const sniff_mp4_brands[] = {"isom", "iso2", "iso3",
-    "iso4", "iso5", "iso6", "mp41", "mp42", "avc1", "M4V ", "M4A ", "MSNV",
-    "dash", "3gp4", "3gp5", "3gp6", "3g2a", "qt  ", "mmp4", "f4v "};
+static const char *const sniff_mp4_brands[] = {"isom", "iso2", "iso3", "iso4",
+    "iso5", "iso6", "mp41", "mp42", "avc1", "M4V ", "M4A ", "MSNV", "dash",
+    "3gp4", "3gp5", "3gp6", "3g2a", "qt  ", "mmp4", "f4v "};
 
 static int
 sniff_mp4(const unsigned char *h, size_t n)

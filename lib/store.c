@@ -1,21 +1,29 @@
 /*
- * store: the STORE_ID markers of the two store roots. It owns creating a
- * root once (its layout and its random id, written durably) and comparing a
- * mounted root's marker with the id the database recorded. It must never
- * initialise a root that already holds a marker or anyone's files, and
- * never report a root it cannot read as anything but unreachable.
+ * store: the two store roots, their STORE_ID markers and the objects in
+ * them. It owns creating a root once (its layout and its random id, written
+ * durably), comparing a mounted root's marker with the id the database
+ * recorded, and writing objects: tmp/ while hashing, fsync, rename into
+ * objects/ab/cd/<sha256>, fsync of the directory, in both roots. It must
+ * never initialise a root that already holds a marker or anyone's files,
+ * never report a root it cannot read as anything but unreachable, never
+ * write into a root whose marker does not match, and never unlink or
+ * overwrite anything under objects/: on a failure it removes only its own
+ * temporary files.
  */
 #include "store.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
@@ -41,16 +49,23 @@ store_root_state_name(enum store_root_state s)
 	return (unsigned int)s < STORE_ROOT__MAX ? store_state_names[s] : "?";
 }
 
+/* 1 when s is 64 lower-case hex digits: a store id, or a SHA-256. */
 static int
-store_id_valid(const char *id)
+store_hex64_valid(const char *s)
 {
 	size_t i;
 
-	for (i = 0; i < STORE_ID_LEN; i++)
-		if (!((id[i] >= '0' && id[i] <= '9') ||
-			(id[i] >= 'a' && id[i] <= 'f')))
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+			(s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
-	return id[STORE_ID_LEN] == '\0';
+	return s[64] == '\0';
+}
+
+static int
+store_id_valid(const char *id)
+{
+	return store_hex64_valid(id);
 }
 
 /* Reads the marker of root into id: root is a path relative to dfd (or
@@ -370,5 +385,562 @@ store_load_ids(struct db *db, char primary[STORE_ID_LEN + 1],
 			memcpy(replica, id, STORE_ID_LEN + 1);
 	}
 	db_res_free(r);
+	return 0;
+}
+
+/*
+ * Writing objects.
+ */
+
+static const char *const store_error_names[STORE_E__MAX] = {
+    "ok",
+    "root",
+    "full",
+    "io",
+};
+
+/* Random bytes in a temporary file's name, after host and pid. */
+#define STORE_TMP_RANDOM 8
+
+static const char *const store_root_names[2] = {"primary", "replica"};
+
+struct store {
+	char *root[2];
+	char id[2][STORE_ID_LEN + 1];
+};
+
+struct store_put {
+	struct store *s;
+	int fd[2];
+	/* The temporary files while they exist under tmp/; "" once renamed
+	 * away or never created, so that abort removes only ours. */
+	char path[2][PATH_MAX];
+	struct crypto_sha256 *sha;
+	unsigned long long size;
+};
+
+const char *
+store_error_name(enum store_error e)
+{
+	return (unsigned int)e < STORE_E__MAX ? store_error_names[e] : "?";
+}
+
+/* Logs a failed system call on path once, where it happened, and maps its
+ * errno: no space is STORE_E_FULL, anything else STORE_E_IO. */
+static enum store_error
+store_sys_error(const char *func, const char *what, const char *path, int err)
+{
+	log_msg(LL_ERROR, func, "%s %s: %s", what, path, strerror(err));
+	return err == ENOSPC || err == EDQUOT ? STORE_E_FULL : STORE_E_IO;
+}
+
+static void
+store_copy_id(char dst[STORE_ID_LEN + 1], const char *src)
+{
+	/* A malformed id reads as none recorded: such a root never
+	 * matches, so nothing is written into it. */
+	if (src != NULL && store_id_valid(src))
+		memcpy(dst, src, STORE_ID_LEN + 1);
+	else
+		dst[0] = '\0';
+}
+
+struct store *
+store_new(const char *primary, const char *replica, const char *primary_id,
+    const char *replica_id)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+
+	s->root[0] = xstrdup(primary != NULL ? primary : "");
+	s->root[1] = xstrdup(replica != NULL ? replica : "");
+	store_set_ids(s, primary_id, replica_id);
+	return s;
+}
+
+void
+store_free(struct store *s)
+{
+	if (s == NULL)
+		return;
+	free(s->root[0]);
+	free(s->root[1]);
+	free(s);
+}
+
+void
+store_set_ids(struct store *s, const char *primary_id, const char *replica_id)
+{
+	store_copy_id(s->id[0], primary_id);
+	store_copy_id(s->id[1], replica_id);
+}
+
+enum store_error
+store_check(const struct store *s, enum store_root_state st[2])
+{
+	enum store_root_state here[2];
+	int i;
+
+	for (i = 0; i < 2; i++)
+		here[i] = store_root_check(s->root[i], s->id[i]);
+	if (st != NULL)
+		memcpy(st, here, sizeof(here));
+	return here[0] == STORE_ROOT_OK && here[1] == STORE_ROOT_OK
+	    ? STORE_OK
+	    : STORE_E_ROOT;
+}
+
+/* Logs each root of st that refuses writes, and why. */
+static void
+store_log_refused(const struct store *s, const enum store_root_state st[2])
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (st[i] != STORE_ROOT_OK)
+			log_error("store %s root %s is %s; refusing to write",
+			    store_root_names[i], s->root[i],
+			    store_root_state_name(st[i]));
+}
+
+/* This host's name as it appears in temporary file names: anything but
+ * [A-Za-z0-9_-] becomes '_' (a dot would end the host part). */
+static void
+store_host(char out[HOST_NAME_MAX + 1])
+{
+	char *c;
+
+	if (gethostname(out, HOST_NAME_MAX + 1) != 0 || out[0] == '\0')
+		(void)str_copy(out, HOST_NAME_MAX + 1, "unknown");
+	out[HOST_NAME_MAX] = '\0';
+	for (c = out; *c != '\0'; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			(*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
+			*c = '_';
+}
+
+static int
+store_path(char out[PATH_MAX], const char *root, const char *rest)
+{
+	int n = snprintf(out, PATH_MAX, "%s/%s", root, rest);
+
+	if (n < 0 || n >= PATH_MAX) {
+		log_error("path too long: %s/%s", root, rest);
+		return -1;
+	}
+	return 0;
+}
+
+struct store_put *
+store_put_begin(struct store *s, enum store_error *err)
+{
+	enum store_root_state st[2];
+	char host[HOST_NAME_MAX + 1], rnd[2 * STORE_TMP_RANDOM + 1];
+	char name[NAME_MAX + 1];
+	struct store_put *p;
+	int i, n;
+
+	if ((*err = store_check(s, st)) != STORE_OK) {
+		store_log_refused(s, st);
+		return NULL;
+	}
+	*err = STORE_E_IO;
+	store_host(host);
+	if (crypto_random_hex(STORE_TMP_RANDOM, rnd, sizeof(rnd)) != 0)
+		return NULL;
+	n = snprintf(
+	    name, sizeof(name), "tmp/%s.%ld.%s", host, (long)getpid(), rnd);
+	if (n < 0 || (size_t)n >= sizeof(name)) {
+		log_error("temporary file name too long for host %s", host);
+		return NULL;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->s = s;
+	p->fd[0] = p->fd[1] = -1;
+	if ((p->sha = crypto_sha256_new()) == NULL)
+		goto fail;
+	for (i = 0; i < 2; i++) {
+		if (store_path(p->path[i], s->root[i], name) != 0) {
+			p->path[i][0] = '\0';
+			goto fail;
+		}
+		p->fd[i] = open(p->path[i],
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+		if (p->fd[i] == -1) {
+			*err = store_sys_error(
+			    __func__, "open", p->path[i], errno);
+			p->path[i][0] = '\0';
+			goto fail;
+		}
+	}
+	*err = STORE_OK;
+	return p;
+fail:
+	store_put_abort(p);
+	return NULL;
+}
+
+/* Writes all n bytes, resuming after short writes and signals. 0/-1 with
+ * errno. */
+static int
+store_write_all(int fd, const unsigned char *b, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, b, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1)
+			return -1;
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+enum store_error
+store_put_write(struct store_put *p, const void *data, size_t n)
+{
+	int i;
+
+	if (n == 0)
+		return STORE_OK;
+	if (crypto_sha256_update(p->sha, data, n) != 0)
+		return STORE_E_IO;
+	for (i = 0; i < 2; i++)
+		if (store_write_all(p->fd[i], data, n) != 0)
+			return store_sys_error(
+			    __func__, "write", p->path[i], errno);
+	p->size += n;
+	return STORE_OK;
+}
+
+unsigned long long
+store_put_size(const struct store_put *p)
+{
+	return p->size;
+}
+
+/* Closes what is open and removes the temporary files that are still ours;
+ * frees p. */
+void
+store_put_abort(struct store_put *p)
+{
+	int i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < 2; i++) {
+		if (p->fd[i] != -1)
+			(void)close(p->fd[i]);
+		if (p->path[i][0] != '\0' && unlink(p->path[i]) == -1 &&
+		    errno != ENOENT)
+			log_error("unlink %s: %s", p->path[i], strerror(errno));
+	}
+	crypto_sha256_free(p->sha);
+	free(p);
+}
+
+/*
+ * Opens the directory name under parent (path: parent's path, for the
+ * log), creating it when missing; a directory it created is made durable by
+ * fsyncing parent. The fd, or -1 with *e set.
+ */
+static int
+store_subdir(
+    int parent, const char *path, const char *name, enum store_error *e)
+{
+	char sub[PATH_MAX];
+	int fd;
+
+	if (store_path(sub, path, name) != 0) {
+		*e = STORE_E_IO;
+		return -1;
+	}
+	if (mkdirat(parent, name, 0750) == 0) {
+		if (fsync(parent) == -1) {
+			*e = store_sys_error(__func__, "fsync", path, errno);
+			return -1;
+		}
+	} else if (errno != EEXIST) {
+		*e = store_sys_error(__func__, "mkdir", sub, errno);
+		return -1;
+	}
+	fd = openat(
+	    parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1)
+		*e = store_sys_error(__func__, "open", sub, errno);
+	return fd;
+}
+
+/*
+ * Moves root i's temporary file to objects/ab/cd/<sha> without replacing
+ * anything: an object already there is kept (*existed = 1) and the
+ * temporary file removed. Then the directory is fsynced.
+ */
+static enum store_error
+store_place(struct store_put *p, int i, const char *sha, int *existed)
+{
+	char objects[PATH_MAX], ab_path[PATH_MAX], cd_path[PATH_MAX];
+	const char ab[3] = {sha[0], sha[1], '\0'};
+	const char cd[3] = {sha[2], sha[3], '\0'};
+	enum store_error e = STORE_E_IO;
+	int objfd = -1, abfd = -1, cdfd = -1, rc;
+
+	*existed = 0;
+	if (store_path(objects, p->s->root[i], "objects") != 0 ||
+	    store_path(ab_path, objects, ab) != 0 ||
+	    store_path(cd_path, ab_path, cd) != 0)
+		return STORE_E_IO;
+	objfd = open(objects, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (objfd == -1) {
+		e = store_sys_error(__func__, "open", objects, errno);
+		goto out;
+	}
+	if ((abfd = store_subdir(objfd, objects, ab, &e)) == -1 ||
+	    (cdfd = store_subdir(abfd, ab_path, cd, &e)) == -1)
+		goto out;
+	rc = renameat2(AT_FDCWD, p->path[i], cdfd, sha, RENAME_NOREPLACE);
+	if (rc == -1 && (errno == EINVAL || errno == ENOSYS)) {
+		/* A file system without RENAME_NOREPLACE: link(2) never
+		 * replaces either. */
+		rc = linkat(AT_FDCWD, p->path[i], cdfd, sha, 0);
+		if (rc == 0 && unlink(p->path[i]) == -1)
+			log_error("unlink %s: %s", p->path[i], strerror(errno));
+	}
+	if (rc == -1 && errno == EEXIST) {
+		/* The same bytes are there already (from another upload,
+		 * perhaps one still in flight): objects are immutable. */
+		*existed = 1;
+		if (unlink(p->path[i]) == -1 && errno != ENOENT)
+			log_error("unlink %s: %s", p->path[i], strerror(errno));
+	} else if (rc == -1) {
+		e = store_sys_error(__func__, "rename", p->path[i], errno);
+		goto out;
+	}
+	p->path[i][0] = '\0';
+	if (fsync(cdfd) == -1) {
+		e = store_sys_error(__func__, "fsync", cd_path, errno);
+		goto out;
+	}
+	e = STORE_OK;
+out:
+	if (cdfd != -1)
+		(void)close(cdfd);
+	if (abfd != -1)
+		(void)close(abfd);
+	if (objfd != -1)
+		(void)close(objfd);
+	return e;
+}
+
+enum store_error
+store_put_commit(struct store_put *p, char sha256_out[65], int *existed)
+{
+	enum store_root_state st[2];
+	enum store_error e;
+	char sha[CRYPTO_SHA256_HEX_LEN + 1];
+	int i, ex, rc;
+
+	sha256_out[0] = '\0';
+	if (existed != NULL)
+		*existed = 0;
+	/* The roots may have changed under a long upload. */
+	if ((e = store_check(p->s, st)) != STORE_OK) {
+		store_log_refused(p->s, st);
+		goto fail;
+	}
+	e = STORE_E_IO;
+	if (crypto_sha256_final_hex(p->sha, sha) != 0)
+		goto fail;
+	for (i = 0; i < 2; i++) {
+		if (fsync(p->fd[i]) == -1) {
+			e = store_sys_error(
+			    __func__, "fsync", p->path[i], errno);
+			goto fail;
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		rc = close(p->fd[i]);
+		p->fd[i] = -1;
+		/* After close(2) the descriptor is gone even on EINTR, and
+		 * the data was already fsynced. */
+		if (rc == -1 && errno != EINTR) {
+			e = store_sys_error(
+			    __func__, "close", p->path[i], errno);
+			goto fail;
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		if ((e = store_place(p, i, sha, &ex)) != STORE_OK)
+			goto fail;
+		if (ex && existed != NULL)
+			*existed |= 1 << i;
+	}
+	memcpy(sha256_out, sha, sizeof(sha));
+	store_put_abort(p); /* nothing of ours is left to remove */
+	return STORE_OK;
+fail:
+	store_put_abort(p);
+	return e;
+}
+
+/* How long a master waits before trying to read the ids again. */
+#define STORE_SWEEP_RETRY_MS 10000
+
+void
+store_sweep_start(struct store **s, int64_t *retry_at, const struct conf *c,
+    enum db_role role)
+{
+	char ids[2][STORE_ID_LEN + 1];
+	struct db *db;
+	int rc;
+
+	if (*s != NULL || now_ms() < *retry_at)
+		return;
+	db = db_new(c, role);
+	if ((rc = store_load_ids(db, ids[0], ids[1])) != 0)
+		log_warn("cannot read the store roots' recorded ids yet, so "
+			 "stale temporary files are not swept: %s",
+		    db_errstr(db));
+	db_free(db);
+	if (rc != 0) {
+		*retry_at = now_ms() + STORE_SWEEP_RETRY_MS;
+		return;
+	}
+	*s = store_new(c->store_primary, c->store_replica, ids[0], ids[1]);
+	(void)store_tmp_sweep(*s, 0); /* logs what it removed */
+}
+
+/* 1 when name is "<host>.<pid>.<hex>" of this host, with the pid. */
+static int
+store_tmp_owner(const char *name, const char *host, long *pid)
+{
+	const char *last, *prev, *c;
+	size_t hostlen = strlen(host);
+	char *end;
+
+	if (strncmp(name, host, hostlen) != 0 || name[hostlen] != '.')
+		return 0;
+	prev = name + hostlen;
+	if ((last = strrchr(name, '.')) == NULL || last == prev ||
+	    last[1] == '\0')
+		return 0;
+	for (c = last + 1; *c != '\0'; c++)
+		if (hex_value(*c) < 0)
+			return 0;
+	if (!(prev[1] >= '1' && prev[1] <= '9'))
+		return 0;
+	errno = 0;
+	*pid = strtol(prev + 1, &end, 10);
+	return errno == 0 && end == last && *pid > 0 && *pid <= INT_MAX;
+}
+
+/* Sweeps one tmp/ directory; the number removed, or -1. */
+static int
+store_sweep_dir(const char *dir, const char *host, long only_pid)
+{
+	struct dirent *de;
+	DIR *d;
+	long pid;
+	int n = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		log_error("opendir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!store_tmp_owner(de->d_name, host, &pid))
+			continue;
+		if (only_pid != 0
+			? pid != only_pid
+			: !(kill((pid_t)pid, 0) == -1 && errno == ESRCH))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
+		else if (errno != ENOENT)
+			log_error("unlink %s/%s: %s", dir, de->d_name,
+			    strerror(errno));
+	}
+	(void)closedir(d);
+	if (n > 0)
+		log_info("removed %d temporary file%s left by %s from %s", n,
+		    n == 1 ? "" : "s",
+		    only_pid != 0 ? "a dead process" : "dead processes", dir);
+	return n;
+}
+
+int
+store_tmp_sweep(const struct store *s, long only_pid)
+{
+	char host[HOST_NAME_MAX + 1], dir[PATH_MAX];
+	enum store_root_state st;
+	int i, n, total = 0, failed = 0;
+
+	store_host(host);
+	for (i = 0; i < 2; i++) {
+		/* Never touch a root that is not ours. */
+		st = store_root_check(s->root[i], s->id[i]);
+		if (st != STORE_ROOT_OK) {
+			log_warn("not sweeping the %s root %s: it is %s",
+			    store_root_names[i], s->root[i],
+			    store_root_state_name(st));
+			continue;
+		}
+		if (store_path(dir, s->root[i], "tmp") != 0 ||
+		    (n = store_sweep_dir(dir, host, only_pid)) < 0) {
+			failed = 1;
+			continue;
+		}
+		total += n;
+	}
+	return failed ? -1 : total;
+}
+
+int
+store_object_rel(const char *sha256, char *out, size_t outlen)
+{
+	int n;
+
+	if (sha256 == NULL || !store_hex64_valid(sha256))
+		return -1;
+	n = snprintf(out, outlen, "%.2s/%.2s/%s", sha256, sha256 + 2, sha256);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+int
+store_object_path(const struct store *s, int root, const char *sha256,
+    char *out, size_t outlen)
+{
+	char rel[2 + 1 + 2 + 1 + CRYPTO_SHA256_HEX_LEN + 1];
+	int n;
+
+	if ((root != 0 && root != 1) ||
+	    store_object_rel(sha256, rel, sizeof(rel)) != 0)
+		return -1;
+	n = snprintf(out, outlen, "%s/objects/%s", s->root[root], rel);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+int
+store_object_exists(const struct store *s, int root, const char *sha256)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (store_object_path(s, root, sha256, path, sizeof(path)) != 0)
+		return -1;
+	if (stat(path, &st) == 0)
+		return S_ISREG(st.st_mode) ? 1 : 0;
+	if (errno != ENOENT && errno != ENOTDIR)
+		return -1;
+	/* Missing: an object that is not there, or a root that is not? */
+	if (store_path(path, s->root[root], "objects") != 0 ||
+	    stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return -1;
 	return 0;
 }

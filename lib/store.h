@@ -14,8 +14,11 @@
 #define LICHENG_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-struct db;
+#include "db.h"
+
+struct conf;
 
 /* A store id is 64 lower-case hex characters (256 random bits). */
 #define STORE_ID_LEN 64
@@ -71,13 +74,13 @@ struct store *store_new(const char *primary, const char *replica,
     const char *primary_id, const char *replica_id);
 void store_free(struct store *s);
 /* Replaces the recorded ids (after they were re-read from the database). */
-void store_set_ids(
-    struct store *s, const char *primary_id, const char *replica_id);
+void
+store_set_ids(struct store *s, const char *primary_id, const char *replica_id);
 /* Checks both roots' markers against the recorded ids: STORE_OK, or
  * STORE_E_ROOT with st[0] (primary) and st[1] (replica) telling which and
  * why. st may be NULL. */
-enum store_error store_check(
-    const struct store *s, enum store_root_state st[2]);
+enum store_error
+store_check(const struct store *s, enum store_root_state st[2]);
 
 /* One object being written. Its temporary files are named
  * tmp/<host>.<pid>.<random> in each root, so that store_tmp_sweep can tell
@@ -101,11 +104,21 @@ unsigned long long store_put_size(const struct store_put *p);
  * primary, bit 1 replica). On success the hex SHA-256 is in sha256_out and
  * p is freed; on failure no partial object is visible, the temporary files
  * are removed and p is freed too. */
-enum store_error store_put_commit(struct store_put *p,
-    char sha256_out[65], int *existed);
+enum store_error
+store_put_commit(struct store_put *p, char sha256_out[65], int *existed);
 /* Drops an unfinished put: removes both temporary files; frees p. Accepts
  * NULL. */
 void store_put_abort(struct store_put *p);
+
+/* For a pool master, which keeps no database connection: the first sweep
+ * of stale temporary files (store_tmp_sweep(*s, 0)). While *s is NULL and
+ * now_ms() has reached *retry_at, it reads the recorded ids over a
+ * short-lived connection as role, makes *s (the configured roots, for later
+ * store_tmp_sweep(*s, pid) calls; the caller frees it) and sweeps; when the
+ * ids cannot be read yet it logs why and sets *retry_at ten seconds on.
+ * Called at start and then about once a second. */
+void store_sweep_start(struct store **s, int64_t *retry_at,
+    const struct conf *c, enum db_role role);
 
 /* Removes the temporary files of this host in both roots whose writer is
  * no longer running (its pid is not alive), or — when only_pid is not 0 —

@@ -92,13 +92,13 @@ windows_get(struct db *db, uint64_t school_id, uint64_t term_id,
 		w->is_default = 1;
 		if (str_copy(w->opens_on, sizeof(w->opens_on),
 			db_res_get(res, 0, 0)) != 0 ||
-		    windows_add_days(db_res_get(res, 0, 1), window_days,
-			w->closes_on) != 0)
+		    windows_add_days(
+			db_res_get(res, 0, 1), window_days, w->closes_on) != 0)
 			goto out;
 	}
 	windows_today(today);
 	w->state = strcmp(today, w->opens_on) < 0 ? WINDOW_NOT_YET
-	    : strcmp(today, w->closes_on) > 0	  ? WINDOW_CLOSED
+	    : strcmp(today, w->closes_on) > 0     ? WINDOW_CLOSED
 						  : WINDOW_OPEN;
 	rc = 1;
 out:

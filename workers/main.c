@@ -22,6 +22,7 @@
 #include "log.h"
 #include "pidfile.h"
 #include "pool.h"
+#include "store.h"
 #include "sweep.h"
 #include "util.h"
 
@@ -41,6 +42,8 @@ struct worker {
 	char pid_file[PATH_MAX]; /* as written; "" = none */
 	struct heartbeat *hb; /* the master's own record */
 	int64_t next_beat; /* monotonic ms */
+	struct store *store; /* for sweeping tmp/; NULL until ids are read */
+	int64_t store_retry_at; /* monotonic ms */
 };
 
 static void
@@ -193,12 +196,26 @@ worker_child_main(struct pool *p, int slot, void *arg)
 	return 0;
 }
 
+/* The temporary files in the store roots that writers of this host (fcgi
+ * children, jobs) left when they died are removed once at start, as soon
+ * as the ids can be read (worker_tick), and after a child dies (here). */
+static void
+worker_child_died(struct pool *p, pid_t pid, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)p;
+	if (w->store != NULL)
+		(void)store_tmp_sweep(w->store, (long)pid);
+}
+
 static void
 worker_tick(struct pool *p, void *arg)
 {
 	struct worker *w = arg;
 	int64_t now = now_ms();
 
+	store_sweep_start(&w->store, &w->store_retry_at, w->conf, DB_WORKER);
 	if (now < w->next_beat)
 		return;
 	w->next_beat = now + (int64_t)w->conf->worker_heartbeat * 1000;
@@ -356,6 +373,7 @@ main(int argc, char *argv[])
 	ops.child_main = worker_child_main;
 	ops.reload = worker_reload;
 	ops.tick = worker_tick;
+	ops.child_died = worker_child_died;
 	ops.arg = &w;
 	if ((p = pool_new(&ops, &lim)) == NULL) {
 		conf_free(w.conf);
@@ -372,6 +390,7 @@ main(int argc, char *argv[])
 		 "configuration %s",
 	    lim.children, lim.max_children, w.conf->worker_heartbeat,
 	    w.conf_path);
+	store_sweep_start(&w.store, &w.store_retry_at, w.conf, DB_WORKER);
 
 	status = pool_run(p);
 
@@ -385,6 +404,7 @@ main(int argc, char *argv[])
 		log_info("stopped with status %d", status);
 	}
 	heartbeat_free(w.hb);
+	store_free(w.store);
 	pool_free(p);
 	conf_free(w.conf);
 	log_close();

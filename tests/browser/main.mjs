@@ -14,6 +14,7 @@ import sessions from './flows/sessions.mjs';
 import totp from './flows/totp.mjs';
 import english from './flows/english.mjs';
 import importFlow from './flows/import.mjs';
+import uploadFlow from './flows/upload.mjs';
 
 const FLOWS = [
 	['stack', stack, 'zh-TW'],
@@ -25,6 +26,7 @@ const FLOWS = [
 	['totp', totp, 'zh-TW'],
 	['english', english, 'en'],
 	['import', importFlow, 'zh-TW'],
+	['upload', uploadFlow, 'zh-TW'],
 ];
 
 // The TOTP arithmetic against RFC 6238's SHA-1 vectors (appendix B), so a

@@ -1,8 +1,11 @@
 // steps.mjs: the sign-in pages' steps that several flows go through —
 // activating an account, signing in and out, accepting the privacy notice —
-// each checked and screenshotted as it goes.
+// each checked and screenshotted as it goes; and the stack helpers several
+// flows share (root SQL, forgetting the address's guard counters).
 
-import { addUser, alertText, csrfValue, fill, formWith, goto, msg, msgRe, noticeText, pathOf, shared,
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { addUser, alertText, csrfValue, env, fill, formWith, goto, msg, msgRe, noticeText, pathOf, shared,
 	strongPassword, submit } from './lib.mjs';
 
 // GET /activate and its form: login, code, new_password and a CSRF token
@@ -133,4 +136,28 @@ export async function checkNotEchoed(flow, field) {
 
 export async function bodyText(page) {
 	return page.locator('body').innerText();
+}
+
+// The stack's MariaDB as root (unix_socket authentication), for what a
+// flow's pages do not make themselves (a class, a term, an enrolment).
+export function sqlRoot(sql) {
+	const r = spawnSync('mariadb', [`--socket=${join(process.env.LICHENG_RUN, 'mysql.sock')}`, '-uroot',
+		'-N', '-B', 'licheng', '-e', sql], { encoding: 'utf8', timeout: 30000 });
+	if (r.status !== 0) throw new Error(`mariadb: ${(r.stderr || '').trim()}`);
+	return r.stdout.trim();
+}
+
+// Earlier flows activated accounts from 127.0.0.1; this one activates two
+// more, which must not add up to the address-wide limit on password
+// changes (lib/guard.c): forget the address's counters, as tests/browser/run
+// does before the first flow.
+export function resetAddressGuard() {
+	const sock = join(process.env.LICHENG_RUN, 'redis', 'redis.sock');
+	const conf = spawnSync('sed', ['-n', 's/^[[:space:]]*prefix:[[:space:]]*"\\{0,1\\}\\([^"]*\\)"\\{0,1\\}[[:space:]]*$/\\1/p',
+		env.conf], { encoding: 'utf8' });
+	const prefix = (conf.stdout || '').split('\n')[0] || 'licheng:';
+	const keys = spawnSync('redis-cli', ['-s', sock, '--scan', '--pattern', `${prefix}g:[abn]:*127.0.0.1`],
+		{ encoding: 'utf8' });
+	for (const k of (keys.stdout || '').split('\n').filter(Boolean))
+		spawnSync('redis-cli', ['-s', sock, 'DEL', k]);
 }

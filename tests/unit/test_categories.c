@@ -80,8 +80,7 @@ test_errors(void)
 {
 	const char *e;
 
-	CHECK(strcmp(load_text("- code: a\n  zh-TW: 甲\n  en: A\n"), "") ==
-	    0);
+	CHECK(strcmp(load_text("- code: a\n  zh-TW: 甲\n  en: A\n"), "") == 0);
 	e = load_text("");
 	CHECK_MSG(strstr(e, "empty") != NULL, "%s", e);
 	e = load_text("code: a\n");
@@ -91,16 +90,15 @@ test_errors(void)
 	e = load_text("- code: A\n  zh-TW: 甲\n  en: A\n");
 	CHECK_MSG(strncmp(e, ":1:9: code: expected", 20) == 0, "%s", e);
 	e = load_text("- code: a\n  zh-TW: \"\"\n  en: A\n");
-	CHECK_MSG(strncmp(e, ":2:10: zh-TW: expected a name", 29) == 0, "%s",
-	    e);
+	CHECK_MSG(
+	    strncmp(e, ":2:10: zh-TW: expected a name", 29) == 0, "%s", e);
 	e = load_text("- code: a\n  zh-TW: 甲\n  en: A\n  kinds: []\n");
-	CHECK_MSG(strncmp(e, ":4:10: kinds: expected a non-empty", 34) == 0,
-	    "%s", e);
+	CHECK_MSG(
+	    strncmp(e, ":4:10: kinds: expected a non-empty", 34) == 0, "%s", e);
 	e = load_text("- code: a\n  zh-TW: 甲\n  en: A\n  kinds:\n"
 		      "    - code: b\n      zh-TW: 乙\n      en: B\n"
 		      "      kinds: []\n");
-	CHECK_MSG(strncmp(e, ":8:7: unknown key \"kinds\"", 25) == 0, "%s",
-	    e);
+	CHECK_MSG(strncmp(e, ":8:7: unknown key \"kinds\"", 25) == 0, "%s", e);
 	e = load_text("- code: a\n  zh-TW: 甲\n  en: A\n  en: B\n");
 	CHECK_MSG(strncmp(e, ":4:3: \"en\" is given twice", 25) == 0, "%s", e);
 	e = load_text("- code: a\n  zh-TW: [x]\n  en: A\n");
@@ -136,8 +134,7 @@ test_dates(void)
 	CHECK(windows_add_days("2026-01-01x", 1, out) == -1);
 	CHECK(windows_add_days("", 1, out) == -1);
 	windows_today(out);
-	CHECK(strlen(out) == WINDOW_DATE_LEN && out[4] == '-' &&
-	    out[7] == '-');
+	CHECK(strlen(out) == WINDOW_DATE_LEN && out[4] == '-' && out[7] == '-');
 }
 
 int

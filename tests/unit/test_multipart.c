@@ -1,8 +1,9 @@
 /*
  * test_multipart: fcgi/multipart.c — the boundary from Content-Type,
  * curl- and Chromium-style bodies, preamble, padding and epilogue, UTF-8,
- * filename* and Windows file names, every error and that errors stick, the
- * same bodies fed split at every position and in random pieces, a 20 MiB
+ * filename*, file names kept as data (paths kept, control characters and
+ * broken UTF-8 replaced, long names cut keeping the extension), every
+ * error and that errors stick, the same bodies fed split at every position and in random pieces, a 20 MiB
  * file through a counting callback (no content held back beyond the
  * delimiter), mp_read_request over an in-memory FastCGI stream, and the
  * error messages in both catalogues. Needs no servers.
@@ -278,31 +279,45 @@ test_names(void)
 	     "filename=\"x.csv\"",
 		MP_OK, "名單.csv"},
 	    {"name=\"f\"; filename*=UTF-8''", MP_OK, ""},
-	    /* Only the last path segment. */
+	    /* A name is data, kept whole: paths, dots and all. */
 	    {"name=\"f\"; filename=\"C:\\Users\\王\\Desktop\\名單.csv\"", MP_OK,
-		"名單.csv"},
-	    {"name=\"f\"; filename=\"/etc/passwd\"", MP_OK, "passwd"},
-	    {"name=\"f\"; filename=\"..\\..\\x.csv\"", MP_OK, "x.csv"},
-	    {"name=\"f\"; filename*=UTF-8''..%2F..%2Fy.csv", MP_OK, "y.csv"},
+		"C:\\Users\\王\\Desktop\\名單.csv"},
+	    {"name=\"f\"; filename=\"/etc/passwd\"", MP_OK, "/etc/passwd"},
+	    {"name=\"f\"; filename=\"..\\..\\x.csv\"", MP_OK, "..\\..\\x.csv"},
+	    {"name=\"f\"; filename*=UTF-8''..%2F..%2Fy.csv", MP_OK,
+		"../../y.csv"},
+	    {"name=\"f\"; filename=\"..\"", MP_OK, ".."},
+	    {"name=\"f\"; filename=\"x/.\"", MP_OK, "x/."},
 	    {"name=\"f\"; filename=\"C:\\dir\\\"", MP_E_SYNTAX, NULL},
 	    /* curl's escapes. */
 	    {"name=\"f\"; filename=\"a\\\"b.csv\"", MP_OK, "a\"b.csv"},
-	    {"name=\"f\"; filename=\"a\\\\\\\\b.csv\"", MP_OK, "b.csv"},
+	    {"name=\"f\"; filename=\"a\\\\\\\\b.csv\"", MP_OK, "a\\\\b.csv"},
 	    {"name=\"f\"; filename=plain.csv", MP_OK, "plain.csv"},
-	    /* Refused names. */
-	    {"name=\"f\"; filename=\"a\tb.csv\"", MP_E_NAME, NULL},
-	    {"name=\"f\"; filename=\"a\xff.csv\"", MP_E_NAME, NULL},
+	    /* Control characters and bytes that are not UTF-8 become U+FFFD
+	     * (one per byte of a broken sequence); bidi controls stay. */
+	    {"name=\"f\"; filename=\"a\tb.csv\"", MP_OK, "a\xef\xbf\xbd" "b.csv"},
+	    {"name=\"f\"; filename=\"a\xff.csv\"", MP_OK, "a\xef\xbf\xbd.csv"},
 	    {"name=\"f\"; filename=\"a\xe2\x80\xae"
 	     "vsc.exe\"",
-		MP_E_NAME, NULL},
-	    {"name=\"f\"; filename=\"..\"", MP_E_NAME, NULL},
-	    {"name=\"f\"; filename=\"x/.\"", MP_E_NAME, NULL},
+		MP_OK, "a\xe2\x80\xaevsc.exe"},
+	    {"name=\"f\"; filename*=UTF-8''%FF.csv", MP_OK,
+		"\xef\xbf\xbd.csv"},
+	    {"name=\"f\"; filename*=UTF-8''a%00.csv", MP_OK,
+		"a\xef\xbf\xbd.csv"},
+	    {"name=\"f\"; filename*=UTF-8''a%0A%7F%C2%85.csv", MP_OK,
+		"a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd.csv"},
+	    /* Overlong, surrogate, past U+10FFFF, cut short. */
+	    {"name=\"f\"; filename*=UTF-8''%C0%AF%ED%A0%80.x", MP_OK,
+		"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd.x"},
+	    {"name=\"f\"; filename*=UTF-8''%F4%90%80%80", MP_OK,
+		"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+	    {"name=\"f\"; filename*=UTF-8''%E7%8E.%F0%9F%98%80", MP_OK,
+		"\xef\xbf\xbd\xef\xbf\xbd.\xf0\x9f\x98\x80"},
+	    {"name=\"f\"; filename*=UTF-8''%EF%BF%BD", MP_OK, "\xef\xbf\xbd"},
+	    /* Refused: a filename* that is not a UTF-8 ext-value, no name. */
 	    {"name=\"f\"; filename*=ISO-8859-1''%E9.csv", MP_E_NAME, NULL},
 	    {"name=\"f\"; filename*=UTF-8''%G1.csv", MP_E_NAME, NULL},
 	    {"name=\"f\"; filename*=UTF-8''a%4", MP_E_NAME, NULL},
-	    {"name=\"f\"; filename*=UTF-8''%FF.csv", MP_E_NAME, NULL},
-	    {"name=\"f\"; filename*=UTF-8''a%00.csv", MP_E_NAME, NULL},
-	    {"name=\"f\"; filename*=UTF-8''a%0A.csv", MP_E_NAME, NULL},
 	    {"name=\"f\"; filename*=UTF-8", MP_E_NAME, NULL},
 	    {"filename=\"a.csv\"", MP_E_NAME, NULL},
 	    {"name=\"\"", MP_E_NAME, NULL},
@@ -341,22 +356,66 @@ test_names(void)
 		}
 		seen_free(&s);
 	}
-	/* A 255-byte file name passes, 256 do not (after the path). */
-	for (i = 255; i <= 256; i++) {
-		struct seen s;
+	/* Long names are cut to 255 characters at a character boundary,
+	 * keeping the extension when there is a short one. */
+	{
+		static const struct {
+			const char *unit; /* repeated */
+			size_t times;
+			const char *ext;
+			size_t want_units; /* of unit, then ext */
+		} longs[] = {
+		    {"n", 255, "", 255},
+		    {"n", 251, ".pdf", 251},
+		    {"n", 296, ".pdf", 251},
+		    {"名", 296, ".pdf", 251},
+		    {"n", 300, "", 255},
+		    {"😀", 230, ".mp4", 230},
+		    /* An "extension" of 20 characters is not one. */
+		    {"n", 290, ".abcdefghijklmnopqrs", 255},
+		    /* Nor is a dot before a slash. */
+		    {"n.", 150, "/x", 255},
+		};
+		struct buf want;
 
-		buf_reset(&body);
-		buf_puts(&body, "--XyZ\r\nContent-Disposition: form-data; "
-				"name=f; filename=\"dir/");
-		buf_reset(&name);
-		while (name.len < i)
-			buf_putc(&name, 'n');
-		buf_puts(&body, name.data);
-		buf_puts(&body, "\"\r\n\r\n\r\n--XyZ--");
-		seen_init(&s);
-		CHECK(run(ct, body.data, body.len, &s) ==
-		    (i == 255 ? MP_OK : MP_E_NAME));
-		seen_free(&s);
+		buf_init(&want);
+		for (i = 0; i < ARRAY_SIZE(longs); i++) {
+			struct seen s;
+			size_t k, units = longs[i].want_units;
+			int cut_ext = strlen(longs[i].ext) > 16 ||
+			    strchr(longs[i].ext, '/') != NULL;
+
+			buf_reset(&body);
+			buf_puts(&body, "--XyZ\r\nContent-Disposition: "
+					"form-data; name=f; filename=\"");
+			for (k = 0; k < longs[i].times; k++)
+				buf_puts(&body, longs[i].unit);
+			buf_puts(&body, longs[i].ext);
+			buf_puts(&body, "\"\r\n\r\n\r\n--XyZ--");
+			buf_reset(&want);
+			buf_putc(&want, '|');
+			if (cut_ext) {
+				/* The first 255 characters. */
+				buf_reset(&name);
+				for (k = 0; k < longs[i].times; k++)
+					buf_puts(&name, longs[i].unit);
+				buf_puts(&name, longs[i].ext);
+				buf_append(&want, name.data, 255); /* ASCII */
+			} else {
+				for (k = 0; k < units; k++)
+					buf_puts(&want, longs[i].unit);
+				buf_puts(&want, longs[i].ext);
+			}
+			buf_puts(&want, "|1|");
+			seen_init(&s);
+			CHECK_MSG(run(ct, body.data, body.len, &s) == MP_OK &&
+				s.parts.data != NULL &&
+				strstr(s.parts.data, want.data) != NULL,
+			    "long name %zu: %.80s", i,
+			    s.parts.data != NULL ? s.parts.data : "");
+			seen_free(&s);
+		}
+		buf_free(&want);
 	}
 	buf_free(&name);
 	buf_free(&body);

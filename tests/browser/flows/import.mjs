@@ -4,37 +4,12 @@
 // a student opens /activate in another browser with a letter's login and
 // code, sets a password, accepts the privacy notice and reaches the home
 // page.
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addUser, alertText, base32Decode, ensureSchool, env, fill, goto, newContext, pathOf, stepNow,
 	strongPassword, submit, totpAt } from '../lib.mjs';
-import { acceptPrivacy, activate, bodyText, signInOk } from '../steps.mjs';
-
-// The stack's MariaDB as root (unix_socket authentication), for the one
-// thing the pages of this flow do not make: the class the students are in.
-function sqlRoot(sql) {
-	const r = spawnSync('mariadb', [`--socket=${join(process.env.LICHENG_RUN, 'mysql.sock')}`, '-uroot',
-		'-N', '-B', 'licheng', '-e', sql], { encoding: 'utf8', timeout: 30000 });
-	if (r.status !== 0) throw new Error(`mariadb: ${(r.stderr || '').trim()}`);
-	return r.stdout.trim();
-}
-
-// Earlier flows activated accounts from 127.0.0.1; this one activates two
-// more, which must not add up to the address-wide limit on password
-// changes (lib/guard.c): forget the address's counters, as tests/browser/run
-// does before the first flow.
-function resetAddressGuard() {
-	const sock = join(process.env.LICHENG_RUN, 'redis', 'redis.sock');
-	const conf = spawnSync('sed', ['-n', 's/^[[:space:]]*prefix:[[:space:]]*"\\{0,1\\}\\([^"]*\\)"\\{0,1\\}[[:space:]]*$/\\1/p',
-		env.conf], { encoding: 'utf8' });
-	const prefix = (conf.stdout || '').split('\n')[0] || 'licheng:';
-	const keys = spawnSync('redis-cli', ['-s', sock, '--scan', '--pattern', `${prefix}g:[abn]:*127.0.0.1`],
-		{ encoding: 'utf8' });
-	for (const k of (keys.stdout || '').split('\n').filter(Boolean))
-		spawnSync('redis-cli', ['-s', sock, 'DEL', k]);
-}
+import { acceptPrivacy, activate, bodyText, resetAddressGuard, signInOk, sqlRoot } from '../steps.mjs';
 
 // A national ID with a valid check digit: letter, then 8 digits, then the
 // check digit.

@@ -1,0 +1,570 @@
+/*
+ * test_store: lib/store.c's write path in two roots made in a temporary
+ * folder: put and commit (the bytes and their SHA-256 at objects/ab/cd/ in
+ * both roots), deduplication, abort, refusals on a missing or foreign
+ * marker (before the first byte and at commit), the sweep of a dead
+ * writer's temporary files, and — when allowed to mount — a full disk (a
+ * 256 KiB tmpfs as the replica). Needs no servers.
+ */
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../harness.h"
+#include "crypto.h"
+#include "log.h"
+#include "store.h"
+
+static char base[] = "/tmp/test_store.XXXXXX";
+static char root[2][512];
+static char id[2][STORE_ID_LEN + 1];
+
+#define PATHLEN 1024
+
+/* A path from fmt into out (PATHLEN bytes); the test's paths are short. */
+static void pathf(char *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+pathf(char *out, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, PATHLEN, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= PATHLEN) {
+		fprintf(stderr, "path too long\n");
+		exit(1);
+	}
+}
+
+/* Regular files under dir, recursively. */
+static int
+count_files(const char *dir)
+{
+	struct dirent *de;
+	struct stat st;
+	char path[PATHLEN];
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		pathf(path, "%s/%s", dir, de->d_name);
+		if (lstat(path, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			n += count_files(path);
+		else
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static int
+tmp_entries(const char *r)
+{
+	char dir[PATHLEN];
+
+	pathf(dir, "%s/tmp", r);
+	return count_files(dir);
+}
+
+static int
+objects_in(const char *r)
+{
+	char dir[PATHLEN];
+
+	pathf(dir, "%s/objects", r);
+	return count_files(dir);
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	CHECK(fputs(text, f) != EOF);
+	CHECK(fclose(f) == 0);
+}
+
+/* 1 when path holds exactly n bytes equal to want. */
+static int
+file_is(const char *path, const unsigned char *want, size_t n)
+{
+	unsigned char *got = malloc(n + 1);
+	size_t len;
+	FILE *f = fopen(path, "rb");
+	int same;
+
+	if (f == NULL || got == NULL) {
+		free(got);
+		if (f != NULL)
+			fclose(f);
+		return 0;
+	}
+	len = fread(got, 1, n + 1, f);
+	fclose(f);
+	same = len == n && memcmp(got, want, n) == 0;
+	free(got);
+	return same;
+}
+
+static void
+fill(unsigned char *b, size_t n, unsigned seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		b[i] = (unsigned char)(seed >> 16);
+	}
+}
+
+/* Puts n bytes of b in chunks of chunk bytes; the result of commit. */
+static enum store_error
+put_bytes(struct store *s, const unsigned char *b, size_t n, size_t chunk,
+    char sha[65], int *existed)
+{
+	enum store_error e;
+	struct store_put *p;
+	size_t off, k;
+
+	sha[0] = '\0';
+	if ((p = store_put_begin(s, &e)) == NULL)
+		return e;
+	for (off = 0; off < n; off += k) {
+		k = n - off < chunk ? n - off : chunk;
+		if ((e = store_put_write(p, b + off, k)) != STORE_OK) {
+			store_put_abort(p);
+			return e;
+		}
+	}
+	if (store_put_size(p) != n) {
+		store_put_abort(p);
+		return STORE_E__MAX;
+	}
+	return store_put_commit(p, sha, existed);
+}
+
+static void
+test_names(void)
+{
+	char out[256];
+	const char *sha =
+	    "ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12";
+
+	CHECK(strcmp(store_error_name(STORE_OK), "ok") == 0);
+	CHECK(strcmp(store_error_name(STORE_E_ROOT), "root") == 0);
+	CHECK(strcmp(store_error_name(STORE_E_FULL), "full") == 0);
+	CHECK(strcmp(store_error_name(STORE_E_IO), "io") == 0);
+	CHECK(store_object_rel(sha, out, sizeof(out)) == 0);
+	CHECK(strncmp(out, "ab/12/ab12cd34", 14) == 0 &&
+	    strlen(out) == 6 + 64);
+	CHECK(store_object_rel("AB12", out, sizeof(out)) == -1);
+	CHECK(store_object_rel("../../etc/passwd", out, sizeof(out)) == -1);
+	CHECK(store_object_rel(sha, out, 10) == -1);
+}
+
+static void
+test_put(struct store *s)
+{
+	static unsigned char data[300 * 1024 + 7];
+	char sha[65], want[65], path[PATHLEN];
+	const char *names[2] = {"primary", "replica"};
+	int existed = -1, i;
+
+	fill(data, sizeof(data), 1);
+	CHECK(crypto_sha256_hex(data, sizeof(data), want) == 0);
+	CHECK(put_bytes(s, data, sizeof(data), 4093, sha, &existed) ==
+	    STORE_OK);
+	CHECK(strcmp(sha, want) == 0);
+	CHECK(existed == 0);
+	for (i = 0; i < 2; i++) {
+		CHECK(store_object_path(s, i, sha, path, sizeof(path)) == 0);
+		CHECK_MSG(file_is(path, data, sizeof(data)), "%s %s", names[i],
+		    path);
+		CHECK(crypto_sha256_file(path, want) == 0 &&
+		    strcmp(want, sha) == 0);
+		CHECK(strstr(path, root[i]) == path);
+		CHECK(store_object_exists(s, i, sha) == 1);
+		CHECK(tmp_entries(root[i]) == 0);
+		CHECK(objects_in(root[i]) == 1);
+	}
+	CHECK(store_object_path(s, 2, sha, path, sizeof(path)) == -1);
+
+	/* The same bytes again: kept as they are, one file per root. */
+	CHECK(put_bytes(s, data, sizeof(data), 65536, sha, &existed) ==
+	    STORE_OK);
+	CHECK(strcmp(sha, want) == 0);
+	CHECK(existed == 3);
+	for (i = 0; i < 2; i++) {
+		CHECK(objects_in(root[i]) == 1);
+		CHECK(tmp_entries(root[i]) == 0);
+	}
+
+	/* Missing from the replica only (the test removes it): bit 0. */
+	CHECK(store_object_path(s, 1, sha, path, sizeof(path)) == 0);
+	CHECK(unlink(path) == 0);
+	CHECK(store_object_exists(s, 1, sha) == 0);
+	CHECK(put_bytes(s, data, sizeof(data), 100000, sha, &existed) ==
+	    STORE_OK);
+	CHECK(existed == 1);
+	CHECK(file_is(path, data, sizeof(data)));
+
+	/* An empty object is an object too. */
+	CHECK(put_bytes(s, data, 0, 1, sha, &existed) == STORE_OK);
+	CHECK(strcmp(sha, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca4"
+			  "95991b7852b855") == 0);
+	CHECK(existed == 0);
+	CHECK(objects_in(root[0]) == 2 && objects_in(root[1]) == 2);
+}
+
+/* Two uploads of the same bytes at once: both succeed, one object. */
+static void
+test_concurrent(struct store *s)
+{
+	static unsigned char data[70000];
+	enum store_error e1, e2;
+	struct store_put *a, *b;
+	char sa[65], sb[65];
+	int ea = -1, eb = -1, before = objects_in(root[0]);
+
+	fill(data, sizeof(data), 2);
+	a = store_put_begin(s, &e1);
+	b = store_put_begin(s, &e2);
+	CHECK(a != NULL && b != NULL);
+	if (a == NULL || b == NULL) {
+		store_put_abort(a);
+		store_put_abort(b);
+		return;
+	}
+	CHECK(tmp_entries(root[0]) == 2 && tmp_entries(root[1]) == 2);
+	CHECK(store_put_write(a, data, 1000) == STORE_OK);
+	CHECK(store_put_write(b, data, sizeof(data)) == STORE_OK);
+	CHECK(store_put_write(a, data + 1000, sizeof(data) - 1000) ==
+	    STORE_OK);
+	CHECK(store_put_commit(b, sb, &eb) == STORE_OK && eb == 0);
+	CHECK(store_put_commit(a, sa, &ea) == STORE_OK && ea == 3);
+	CHECK(strcmp(sa, sb) == 0);
+	CHECK(objects_in(root[0]) == before + 1);
+	CHECK(objects_in(root[1]) == before + 1);
+	CHECK(tmp_entries(root[0]) == 0 && tmp_entries(root[1]) == 0);
+}
+
+static void
+test_abort(struct store *s)
+{
+	struct store_put *p;
+	enum store_error e;
+	int before = objects_in(root[0]);
+
+	p = store_put_begin(s, &e);
+	CHECK(p != NULL && e == STORE_OK);
+	if (p == NULL)
+		return;
+	CHECK(tmp_entries(root[0]) == 1 && tmp_entries(root[1]) == 1);
+	CHECK(store_put_write(p, "abandoned", 9) == STORE_OK);
+	CHECK(store_put_size(p) == 9);
+	store_put_abort(p);
+	store_put_abort(NULL);
+	CHECK(tmp_entries(root[0]) == 0 && tmp_entries(root[1]) == 0);
+	CHECK(objects_in(root[0]) == before && objects_in(root[1]) == before);
+}
+
+/* A missing or foreign replica marker: refused before the first byte and
+ * at commit; nothing written into either root. */
+static void
+test_markers(struct store *s)
+{
+	enum store_root_state st[2];
+	char marker[PATHLEN], saved[PATHLEN], sha[65];
+	struct store_put *p;
+	enum store_error e;
+	int before = objects_in(root[0]), existed = -1;
+
+	CHECK(store_check(s, st) == STORE_OK);
+	CHECK(st[0] == STORE_ROOT_OK && st[1] == STORE_ROOT_OK);
+	pathf(marker, "%s/STORE_ID", root[1]);
+	pathf(saved, "%s/STORE_ID.saved", base);
+	CHECK(rename(marker, saved) == 0);
+
+	CHECK(store_check(s, st) == STORE_E_ROOT);
+	CHECK(st[0] == STORE_ROOT_OK && st[1] == STORE_ROOT_NO_MARKER);
+	CHECK(store_check(s, NULL) == STORE_E_ROOT);
+	p = store_put_begin(s, &e);
+	CHECK(p == NULL && e == STORE_E_ROOT);
+	store_put_abort(p);
+	CHECK(tmp_entries(root[0]) == 0 && tmp_entries(root[1]) == 0);
+
+	write_file(marker, "00000000000000000000000000000000"
+			   "00000000000000000000000000000007\n");
+	CHECK(store_check(s, st) == STORE_E_ROOT && st[1] == STORE_ROOT_FOREIGN);
+	p = store_put_begin(s, &e);
+	CHECK(p == NULL && e == STORE_E_ROOT);
+	store_put_abort(p);
+	CHECK(tmp_entries(root[0]) == 0 && tmp_entries(root[1]) == 0);
+	CHECK(unlink(marker) == 0);
+	CHECK(rename(saved, marker) == 0);
+
+	/* The marker goes away during the upload: commit refuses. */
+	p = store_put_begin(s, &e);
+	CHECK(p != NULL && e == STORE_OK);
+	if (p != NULL) {
+		CHECK(store_put_write(p, "late refusal", 12) == STORE_OK);
+		CHECK(rename(marker, saved) == 0);
+		CHECK(store_put_commit(p, sha, &existed) == STORE_E_ROOT);
+		CHECK(sha[0] == '\0' && existed == 0);
+		CHECK(rename(saved, marker) == 0);
+	}
+	CHECK(tmp_entries(root[0]) == 0 && tmp_entries(root[1]) == 0);
+	CHECK(objects_in(root[0]) == before && objects_in(root[1]) == before);
+
+	/* Ids not recorded yet: refused too. */
+	store_set_ids(s, id[0], "");
+	CHECK(store_check(s, st) == STORE_E_ROOT &&
+	    st[1] == STORE_ROOT_NOT_INITIALISED);
+	store_set_ids(s, id[0], "not an id");
+	CHECK(store_check(s, st) == STORE_E_ROOT);
+	store_set_ids(s, id[0], id[1]);
+	CHECK(store_check(s, st) == STORE_OK);
+
+	/* A root that cannot be read: the object is neither there nor not. */
+	{
+		struct store *gone = store_new("/nonexistent/licheng/p",
+		    root[1], id[0], id[1]);
+		const char *h = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b9"
+				"34ca495991b7852b855";
+
+		CHECK(store_object_exists(gone, 0, h) == -1);
+		CHECK(store_object_exists(gone, 1, h) == 1);
+		CHECK(store_object_exists(gone, 1, "xyz") == -1);
+		p = store_put_begin(gone, &e);
+		CHECK(p == NULL && e == STORE_E_ROOT);
+		store_free(gone);
+	}
+}
+
+/* The "<host>" part of this process's temporary file names, learnt from a
+ * put in progress. */
+static void
+tmp_host(struct store *s, char *host, size_t hostlen)
+{
+	char dir[PATHLEN], pid[32];
+	struct dirent *de;
+	struct store_put *p;
+	enum store_error e;
+	DIR *d;
+	char *cut;
+
+	host[0] = '\0';
+	p = store_put_begin(s, &e);
+	CHECK(p != NULL);
+	pathf(dir, "%s/tmp", root[0]);
+	d = opendir(dir);
+	while (d != NULL && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			snprintf(host, hostlen, "%s", de->d_name);
+	if (d != NULL)
+		closedir(d);
+	store_put_abort(p);
+	snprintf(pid, sizeof(pid), ".%ld.", (long)getpid());
+	cut = strstr(host, pid);
+	CHECK_MSG(cut != NULL && strlen(cut + strlen(pid)) == 16,
+	    "temporary file name %s", host);
+	if (cut != NULL)
+		*cut = '\0';
+}
+
+static void
+make_tmp(int r, const char *name)
+{
+	char path[PATHLEN];
+
+	pathf(path, "%s/tmp/%s", root[r], name);
+	write_file(path, "partial");
+}
+
+static int
+tmp_has(int r, const char *name)
+{
+	char path[PATHLEN];
+
+	pathf(path, "%s/tmp/%s", root[r], name);
+	return access(path, F_OK) == 0;
+}
+
+static void
+test_sweep(struct store *s)
+{
+	char host[256], dead[300], live[300], other[300], mine[300];
+	char marker[PATHLEN], saved[PATHLEN];
+	pid_t child;
+	int r, status;
+
+	tmp_host(s, host, sizeof(host));
+	/* A pid that is surely dead: a child that exited and was reaped. */
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	CHECK(child > 0 && waitpid(child, &status, 0) == child);
+	snprintf(dead, sizeof(dead), "%s.%ld.0123456789abcdef", host,
+	    (long)child);
+	snprintf(live, sizeof(live), "%s.%ld.0123456789abcdef", host,
+	    (long)getppid());
+	snprintf(other, sizeof(other), "%s-elsewhere.%ld.0123456789abcdef",
+	    host, (long)child);
+	snprintf(mine, sizeof(mine), "%s.%ld.fedcba9876543210", host,
+	    (long)getpid());
+	for (r = 0; r < 2; r++) {
+		make_tmp(r, dead);
+		make_tmp(r, live);
+		make_tmp(r, other);
+		make_tmp(r, mine);
+		make_tmp(r, "not-ours");
+	}
+	CHECK(store_tmp_sweep(s, 0) == 2);
+	for (r = 0; r < 2; r++) {
+		CHECK(!tmp_has(r, dead));
+		CHECK(tmp_has(r, live));
+		CHECK(tmp_has(r, other));
+		CHECK(tmp_has(r, mine));
+		CHECK(tmp_has(r, "not-ours"));
+	}
+	/* Only one pid's, whether alive or not (its reaper knows). */
+	CHECK(store_tmp_sweep(s, (long)getpid()) == 2);
+	for (r = 0; r < 2; r++) {
+		CHECK(!tmp_has(r, mine));
+		CHECK(tmp_has(r, live));
+	}
+	CHECK(store_tmp_sweep(s, 0) == 0);
+
+	/* A root that is not ours is never touched. */
+	pathf(marker, "%s/STORE_ID", root[1]);
+	pathf(saved, "%s/STORE_ID.saved", base);
+	make_tmp(0, dead);
+	make_tmp(1, dead);
+	CHECK(rename(marker, saved) == 0);
+	CHECK(store_tmp_sweep(s, 0) == 1);
+	CHECK(!tmp_has(0, dead) && tmp_has(1, dead));
+	CHECK(rename(saved, marker) == 0);
+	CHECK(store_tmp_sweep(s, (long)child) == 1);
+	for (r = 0; r < 2; r++) {
+		char path[PATHLEN];
+
+		CHECK(!tmp_has(r, dead));
+		pathf(path, "%s/tmp/%s", root[r], live);
+		CHECK(unlink(path) == 0);
+		pathf(path, "%s/tmp/%s", root[r], other);
+		CHECK(unlink(path) == 0);
+		pathf(path, "%s/tmp/not-ours", root[r]);
+		CHECK(unlink(path) == 0);
+	}
+}
+
+/* The replica on a 256 KiB tmpfs: a bigger object fails with
+ * STORE_E_FULL, leaves no object and no temporary file in either root,
+ * and a small one still fits afterwards. */
+static void
+test_full(void)
+{
+	static unsigned char data[512 * 1024];
+	char full[PATHLEN], fid[STORE_ID_LEN + 1], sha[65], want[65];
+	char path[PATHLEN];
+	struct store *s;
+	int existed, before;
+
+	pathf(full, "%s/full", base);
+	CHECK(mkdir(full, 0750) == 0);
+	if (mount("tmpfs", full, "tmpfs", MS_NOSUID | MS_NODEV,
+		"size=256k,mode=0750") != 0) {
+		printf("test_full skipped: cannot mount a tmpfs (%s); run as "
+		       "root to test a full disk\n",
+		    strerror(errno));
+		(void)rmdir(full);
+		return;
+	}
+	if (store_init_root(full, fid) != 0) {
+		CHECK(0);
+		goto out;
+	}
+	s = store_new(root[0], full, id[0], fid);
+	before = objects_in(root[0]);
+	fill(data, sizeof(data), 3);
+	CHECK(crypto_sha256_hex(data, sizeof(data), want) == 0);
+	CHECK(put_bytes(s, data, sizeof(data), 8192, sha, &existed) ==
+	    STORE_E_FULL);
+	CHECK(sha[0] == '\0');
+	CHECK(tmp_entries(root[0]) == 0);
+	CHECK(tmp_entries(full) == 0);
+	CHECK(objects_in(full) == 0);
+	CHECK(objects_in(root[0]) == before);
+	CHECK(store_object_exists(s, 0, want) == 0);
+	CHECK(store_object_exists(s, 1, want) == 0);
+	/* The space came back with the temporary file: a small one fits. */
+	CHECK(put_bytes(s, data, 4096, 4096, sha, &existed) == STORE_OK);
+	CHECK(store_object_path(s, 1, sha, path, sizeof(path)) == 0 &&
+	    file_is(path, data, 4096));
+	store_free(s);
+out:
+	if (umount2(full, MNT_DETACH) != 0)
+		fprintf(stderr, "umount %s: %s\n", full, strerror(errno));
+	(void)rmdir(full);
+}
+
+static void
+remove_tree(const char *dir)
+{
+	char cmd[700];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+}
+
+int
+main(void)
+{
+	struct store *s;
+	int i;
+
+	(void)log_open("-", LL_ERROR);
+	if (mkdtemp(base) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	for (i = 0; i < 2; i++) {
+		snprintf(root[i], sizeof(root[i]), "%s/%s", base,
+		    i == 0 ? "primary" : "replica");
+		CHECK(store_init_root(root[i], id[i]) == 0);
+	}
+	s = store_new(root[0], root[1], id[0], id[1]);
+	test_names();
+	test_put(s);
+	test_concurrent(s);
+	test_abort(s);
+	test_markers(s);
+	test_sweep(s);
+	store_free(s);
+	test_full();
+	remove_tree(base);
+	return harness_done();
+}
