@@ -9,9 +9,11 @@
 # reason for its owner; a missing primary copy is served from the replica
 # with one alert and one repair job however many downloads; a file with no
 # copy left is 410; the 41st attempt in the window is 429 with when to try
-# again. Every download is audited.
+# again. Every download is audited. End to end: the admin opens a window on
+# /admin/windows, the student uploads through POST /items and downloads
+# the same bytes; with the window reset the upload is refused.
 #
-# Items are made with SQL here and their objects placed in both store
+# The other items are made with SQL and their objects placed in both store
 # roots as lib/store lays them out (objects/ab/cd/<sha256>).
 . "$(dirname "$0")/lib.sh"
 
@@ -24,16 +26,20 @@ LIMIT=$(sed -n '/^downloads:/,/^[a-z]/s/^ *limit: *//p' "$LICHENG_CONF")
 : "${LIMIT:=200}"
 root_sql() { sql_as root "USE licheng; $1"; }
 
-# Everything this run put in the store roots (the objects of SHAS), the
-# Redis counters it used (KEYS), and the jobs and alerts it caused, are
-# removed or closed at the end.
+# The copies this run removed are put back at the end, the Redis counters
+# it used (KEYS) removed, and the repair jobs and alerts it caused (for the
+# objects of SHAS) closed, so that the stack is left consistent.
 SHAS=()
 KEYS=()
+RESTORE=()
 cleanup() {
-	local rel s k
-	for s in "${SHAS[@]}"; do
-		rel="${s:0:2}/${s:2:2}/$s"
-		rm -f "$PRIMARY/objects/$rel" "$REPLICA/objects/$rel"
+	local r s k
+	for r in "${RESTORE[@]}"; do
+		s=${r%%:*}
+		for k in "$PRIMARY" "$REPLICA"; do
+			mkdir -p "$k/objects/${s:0:2}/${s:2:2}"
+			cp "${r#*:}" "$k/objects/${s:0:2}/${s:2:2}/$s"
+		done
 	done
 	for k in "${KEYS[@]}"; do redis-cli -s "$REDIS_SOCK" DEL "$k" >/dev/null; done
 	for s in "${SHAS[@]}"; do
@@ -256,6 +262,7 @@ check_nomatch "  without the finding" 'Eicar' "$(body)"
 MSHA=$(object "$(pdf missing)" application/pdf)
 SHAS+=("$MSHA")
 MF=$(item_file "$(item s1 course)" "$MSHA" "'essay.pdf'")
+RESTORE+=("$MSHA:$tmp/missing")
 rm "$PRIMARY/objects/${MSHA:0:2}/${MSHA:2:2}/$MSHA"
 check_eq "with its primary copy gone a file is still served" 200 "$(dl s1 "$MF")"
 check_eq "  from the replica: its bytes" "$MSHA" "$(body_sha)"
@@ -301,6 +308,54 @@ page=$(req a1 "$BASE/admin/students/${STUDENT[s1]}")
 check_nomatch "  whose list no longer shows it" "/files/$F\"" "$page"
 check_match "  but still the other items' files" "/files/$PF\"" "$page"
 
+# ------------------------------------------------------------ end to end
+
+# The admin opens the (past) term's window on the windows page, s1 uploads
+# through POST /items into both roots, and downloads the file back; once
+# the window is reset to its closed default the upload is refused.
+check "s1 takes the course" app_sql "INSERT INTO enrolments (public_id, school_id, student_id, course_id)
+    SELECT '$(new_public_id)', c.school_id, st.id, c.id FROM courses c JOIN students st
+    ON st.public_id = '${STUDENT[s1]}' WHERE c.public_id = '$COURSE'"
+today=$(TZ=Asia/Taipei date +%F)
+token=$(csrf a1 /admin/windows)
+out=$(st a1 --data-urlencode op=set --data-urlencode "opens_on=$today" --data-urlencode "closes_on=$today" \
+    --data-urlencode "csrf=$token" "$BASE/admin/windows/$TERM")
+check_eq "the admin opens the term's window for today" "303 $BASE/admin/windows?done=set" "$out"
+# upload_as NAME DESCRIPTION FILE NAME_SENT: the items form as a browser
+# posts it (the CSRF token first); prints "STATUS LOCATION".
+upload_as() {
+	local token
+	token=$(csrf "$1" /items)
+	req "$1" -o "$tmp/upload.page" -w '%{http_code} %{redirect_url}' -F "csrf=$token" -F kind=course \
+	    -F "course=$COURSE" --form-string "description=$2" -F "doc=@$3;filename=$4" "$BASE/items"
+}
+ESHA=$(sha256sum "$(pdf e2e)" | cut -c1-64)
+SHAS+=("$ESHA")
+check_eq "s1 uploads a PDF through POST /items" "303 $BASE/items?done=created" \
+    "$(upload_as s1 端到端 "$tmp/e2e" 期末報告.pdf)"
+check_eq "  the store holds it in the primary root" "$ESHA" \
+    "$(sha256sum "$PRIMARY/objects/${ESHA:0:2}/${ESHA:2:2}/$ESHA" | cut -c1-64)"
+check_eq "  and in the replica root" "$ESHA" \
+    "$(sha256sum "$REPLICA/objects/${ESHA:0:2}/${ESHA:2:2}/$ESHA" | cut -c1-64)"
+UF=$(app_sql "SELECT public_id FROM item_files WHERE sha256 = '$ESHA'")
+check_match "  with its file row" '^[A-Za-z0-9_-]{22}$' "$UF"
+check_match "the items page links its download" "href=\"/files/$UF\"" "$(req s1 "$BASE/items")"
+check_eq "s1 downloads it" 200 "$(dl s1 "$UF")"
+check_eq "  the same bytes" "$ESHA" "$(body_sha)"
+check_eq "  under its name" "attachment; filename=\"_.pdf\"; filename*=UTF-8''%E6%9C%9F%E6%9C%AB%E5%A0%B1%E5%91%8A.pdf" \
+    "$(hdr content-disposition)"
+check_eq "  as a PDF" application/pdf "$(hdr content-type)"
+check_eq "the course's teacher gets 404 while its hash and scan jobs wait" 404 "$(dl t1 "$UF")"
+check_eq "the admin downloads it" 200 "$(dl a1 "$UF")"
+check_eq "  the same bytes" "$ESHA" "$(body_sha)"
+token=$(csrf a1 /admin/windows)
+out=$(st a1 --data-urlencode op=reset --data-urlencode "csrf=$token" "$BASE/admin/windows/$TERM")
+check_eq "the admin resets the window (closed by default)" "303 $BASE/admin/windows?done=reset" "$out"
+n=$(app_sql "SELECT COUNT(*) FROM items i JOIN students st ON st.id = i.student_id WHERE st.public_id = '${STUDENT[s1]}'")
+check_eq "  an upload is refused again" "422 " "$(upload_as s1 太遲了 "$(pdf late)" late.pdf)"
+check_eq "  and stores no item" "$n" \
+    "$(app_sql "SELECT COUNT(*) FROM items i JOIN students st ON st.id = i.student_id WHERE st.public_id = '${STUDENT[s1]}'")"
+
 # ------------------------------------------------------------ the limit
 
 key="${KV_PREFIX}dl:$(user_id s2)"
@@ -319,5 +374,5 @@ check_match "  with Retry-After in seconds" '^[0-9]+$' "$ra"
 check "  within the window" test "${ra:-0}" -ge 1 -a "${ra:-99}" -le 60
 check_eq "the limit is per user: s1 still downloads" 200 "$(dl s1 "$PF")"
 
-check_eq "every successful download of s1 is audited" 7 "$(downloads_of s1)"
+check_eq "every successful download of s1 is audited" 8 "$(downloads_of s1)"
 check "the audit chain is whole" audit_verified
