@@ -90,6 +90,21 @@ check "app cannot DELETE students" denied app "$(tx "DELETE FROM students WHERE 
 check "app cannot DELETE imports" denied app "$(tx "DELETE FROM imports WHERE id = 0")"
 check "app cannot UPDATE account_reviews" denied app "$(tx "UPDATE account_reviews SET note = '' WHERE id = 0")"
 
+# Uploads: objects are never deleted or rewritten by the app; items and
+# their files are changed, never deleted; the worker records its checks in
+# objects and only reads the rest.
+check "app can INSERT objects" sql_as app "$(tx "INSERT IGNORE INTO objects (sha256, size, mime) VALUES (REPEAT('0', 64), 0, 'x')")"
+check "app cannot DELETE objects" denied app "$(tx "DELETE FROM objects WHERE size = 0")"
+check "app cannot UPDATE objects" denied app "$(tx "UPDATE objects SET verified_at = NOW() WHERE size = 0")"
+check "app can UPDATE items" sql_as app "$(tx "UPDATE items SET description = description WHERE id = 0")"
+check "app cannot DELETE items" denied app "$(tx "DELETE FROM items WHERE id = 0")"
+check "app cannot DELETE item_files" denied app "$(tx "DELETE FROM item_files WHERE id = 0")"
+check "worker can UPDATE objects" sql_as worker "$(tx "UPDATE objects SET verified_at = verified_at WHERE size = 0")"
+check "worker cannot DELETE objects" denied worker "$(tx "DELETE FROM objects WHERE size = 0")"
+check "worker cannot UPDATE items" denied worker "$(tx "UPDATE items SET description = description WHERE id = 0")"
+check "worker cannot INSERT item_files" denied worker "$(tx "INSERT INTO item_files (public_id) VALUES ('x')")"
+check "worker cannot change upload_windows" denied worker "$(tx "DELETE FROM upload_windows WHERE term_id = 0")"
+
 # central
 check "central can use its own database" central_sql "SELECT 1"
 check "central cannot connect to the licheng database" denied central "SELECT 1"
