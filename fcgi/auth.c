@@ -255,6 +255,55 @@ auth_csrf_refuse(struct app *app, struct request *r)
 	    app, r, "csrf", auth_page_ctx(app, r, "form.csrf_title"), 403);
 }
 
+int
+auth_mp_csrf_begin(
+    struct auth_mp_csrf *c, size_t n, const char *name, int is_file)
+{
+	if (n == 1) {
+		if (is_file || strcmp(name, "csrf") != 0) {
+			c->bad = 1;
+			return -1;
+		}
+		return 1;
+	}
+	return c->ok ? 0 : -1;
+}
+
+void
+auth_mp_csrf_data(struct auth_mp_csrf *c, const char *data, size_t n)
+{
+	if (c->len + n > IDS_TOKEN_LEN) {
+		c->too_long = 1;
+		return;
+	}
+	memcpy(c->token + c->len, data, n);
+	c->len += n;
+}
+
+int
+auth_mp_csrf_end(struct auth_mp_csrf *c, const struct request *r)
+{
+	c->token[c->len] = '\0';
+	if (c->too_long || !auth_csrf_token_ok(r, c->token)) {
+		c->bad = 1;
+		return -1;
+	}
+	c->ok = 1;
+	return 0;
+}
+
+int
+auth_mp_csrf_refused(const struct auth_mp_csrf *c, int mp_ok)
+{
+	return c->bad || (!c->ok && mp_ok);
+}
+
+void
+auth_mp_csrf_clear(struct auth_mp_csrf *c)
+{
+	OPENSSL_cleanse(c, sizeof(*c));
+}
+
 /* GETs are sent to the pending step; anything else is refused. */
 static enum request_outcome
 auth_redirect_or(struct request *r, const char *to, int *answered)

@@ -101,6 +101,34 @@ int auth_csrf_token_ok(const struct request *r, const char *token);
  * audited with reason "csrf", the 403 page saying the form expired. */
 enum request_outcome auth_csrf_refuse(struct app *app, struct request *r);
 
+/*
+ * The CSRF token of a ROUTE_MULTIPART form, read from its first part by the
+ * handler's multipart callbacks: nothing else is read before it matched.
+ * Zero it before the body; wipe it with auth_mp_csrf_clear after.
+ */
+struct auth_mp_csrf {
+	char token[IDS_TOKEN_LEN + 1];
+	size_t len;
+	int too_long; /* the part was longer than any token */
+	int ok; /* the first part was the session's token */
+	int bad; /* the first part was not "csrf", or did not match */
+};
+/* At the start of part number n (1-based) named name (is_file: it has a
+ * file name): 1 when it is the token's part (feed its bytes to
+ * auth_mp_csrf_data, then call auth_mp_csrf_end), 0 for a later part once
+ * the token matched, -1 to stop reading. */
+int auth_mp_csrf_begin(
+    struct auth_mp_csrf *c, size_t n, const char *name, int is_file);
+void auth_mp_csrf_data(struct auth_mp_csrf *c, const char *data, size_t n);
+/* At the end of the token's part: 0 when it is the session's token, -1
+ * (bad set) when not. */
+int auth_mp_csrf_end(struct auth_mp_csrf *c, const struct request *r);
+/* After the body: 1 when the form must be refused as auth_csrf_refuse
+ * answers — the token did not match, or the body ended well without it.
+ * mp_ok: the body was read without a multipart error. */
+int auth_mp_csrf_refused(const struct auth_mp_csrf *c, int mp_ok);
+void auth_mp_csrf_clear(struct auth_mp_csrf *c);
+
 /* Forgets the request's auth state (wiping the CSRF token). */
 void auth_end(struct request *r);
 

@@ -314,11 +314,7 @@ struct imp_upload {
 	const struct request *r;
 	size_t parts;
 	enum imp_part cur;
-	int csrf_ok; /* the first part was the session's token */
-	int csrf_bad; /* the first part was not "csrf", or did not match */
-	char csrf[IDS_TOKEN_LEN + 1];
-	size_t csrf_len;
-	int csrf_long;
+	struct auth_mp_csrf csrf; /* the first part */
 	struct buf fields; /* "kind=students&encoding=auto" */
 	size_t files; /* parts named "file" with a file name */
 	int stray_file; /* a file part under another name */
@@ -358,17 +354,11 @@ imp_on_begin(void *user, const struct mp_part *part)
 	struct imp_upload *u = user;
 
 	u->parts++;
-	if (u->parts == 1) {
-		/* Nothing is read before the token has matched. */
-		if (part->is_file || strcmp(part->name, "csrf") != 0) {
-			u->csrf_bad = 1;
-			return -1;
-		}
-		u->cur = IMP_P_CSRF;
-		return 0;
+	switch (
+	    auth_mp_csrf_begin(&u->csrf, u->parts, part->name, part->is_file)) {
+	case -1: return -1;
+	case 1: u->cur = IMP_P_CSRF; return 0;
 	}
-	if (!u->csrf_ok)
-		return -1;
 	if (part->is_file) {
 		if (strcmp(part->name, "file") != 0) {
 			u->stray_file = 1;
@@ -397,14 +387,7 @@ imp_on_data(void *user, const struct mp_part *part, const char *data, size_t n)
 
 	(void)part;
 	switch (u->cur) {
-	case IMP_P_CSRF:
-		if (u->csrf_len + n > IDS_TOKEN_LEN) {
-			u->csrf_long = 1;
-			return 0;
-		}
-		memcpy(u->csrf + u->csrf_len, data, n);
-		u->csrf_len += n;
-		return 0;
+	case IMP_P_CSRF: auth_mp_csrf_data(&u->csrf, data, n); return 0;
 	case IMP_P_FIELD: imp_urlencode(&u->fields, data, n); return 0;
 	case IMP_P_FILE:
 		if (u->file == NULL) {
@@ -428,14 +411,8 @@ imp_on_end(void *user, const struct mp_part *part)
 	struct imp_upload *u = user;
 
 	(void)part;
-	if (u->cur == IMP_P_CSRF) {
-		u->csrf[u->csrf_len] = '\0';
-		if (u->csrf_long || !auth_csrf_token_ok(u->r, u->csrf)) {
-			u->csrf_bad = 1;
-			return -1;
-		}
-		u->csrf_ok = 1;
-	}
+	if (u->cur == IMP_P_CSRF && auth_mp_csrf_end(&u->csrf, u->r) != 0)
+		return -1;
 	u->cur = IMP_P_NONE;
 	return 0;
 }
@@ -448,7 +425,7 @@ imp_upload_free(struct imp_upload *u)
 		free(u->file);
 	}
 	buf_free(&u->fields);
-	OPENSSL_cleanse(u->csrf, sizeof(u->csrf));
+	auth_mp_csrf_clear(&u->csrf);
 }
 
 /* The form again with an alert (key) about the upload. */
@@ -573,7 +550,7 @@ import_post(struct app *app, struct request *r)
 		imp_upload_free(&u);
 		return o;
 	}
-	if (u.csrf_bad || (!u.csrf_ok && err == MP_OK)) {
+	if (auth_mp_csrf_refused(&u.csrf, err == MP_OK)) {
 		imp_upload_free(&u);
 		return auth_csrf_refuse(app, r);
 	}

@@ -565,9 +565,7 @@ struct it_upload {
 	struct request *r;
 	int discard; /* read the body, keep nothing (the answer is known) */
 	size_t parts;
-	int csrf_ok, csrf_bad, csrf_long;
-	char csrf[IDS_TOKEN_LEN + 1];
-	size_t csrf_len;
+	struct auth_mp_csrf csrf; /* the first part */
 	enum { IT_P_NONE, IT_P_CSRF, IT_P_FIELD, IT_P_FILE } cur;
 	char field[MP_NAME_MAX + 1]; /* the plain field being read */
 	struct buf value; /* its bytes */
@@ -668,16 +666,13 @@ it_on_begin(void *user, const struct mp_part *part)
 	struct it_upload *u = user;
 	int s;
 
-	if (++u->parts == 1) {
-		/* Nothing is read before the token has matched. */
-		if (part->is_file || strcmp(part->name, "csrf") != 0) {
-			u->csrf_bad = 1;
-			return -1;
-		}
-		u->cur = IT_P_CSRF;
-		return 0;
+	/* Nothing is read before the token has matched. */
+	switch (auth_mp_csrf_begin(
+	    &u->csrf, ++u->parts, part->name, part->is_file)) {
+	case -1: return -1;
+	case 1: u->cur = IT_P_CSRF; return 0;
 	}
-	if (!u->csrf_ok || u->discard)
+	if (u->discard)
 		return -1;
 	if (!part->is_file) {
 		(void)str_copy(u->field, sizeof(u->field), part->name);
@@ -703,14 +698,7 @@ it_on_data(void *user, const struct mp_part *part, const char *data, size_t n)
 	struct it_upload *u = user;
 
 	switch (u->cur) {
-	case IT_P_CSRF:
-		if (u->csrf_len + n > IDS_TOKEN_LEN) {
-			u->csrf_long = 1;
-			return 0;
-		}
-		memcpy(u->csrf + u->csrf_len, data, n);
-		u->csrf_len += n;
-		return 0;
+	case IT_P_CSRF: auth_mp_csrf_data(&u->csrf, data, n); return 0;
 	case IT_P_FIELD: buf_append(&u->value, data, n); return 0;
 	case IT_P_FILE: return it_file_data(u, part, data, n);
 	case IT_P_NONE: return 0;
@@ -727,12 +715,8 @@ it_on_end(void *user, const struct mp_part *part)
 	(void)part;
 	switch (u->cur) {
 	case IT_P_CSRF:
-		u->csrf[u->csrf_len] = '\0';
-		if (u->csrf_long || !auth_csrf_token_ok(u->r, u->csrf)) {
-			u->csrf_bad = 1;
+		if (auth_mp_csrf_end(&u->csrf, u->r) != 0)
 			return -1;
-		}
-		u->csrf_ok = 1;
 		break;
 	case IT_P_FIELD:
 		/* lib/form reads urlencoded text; a NUL cannot pass through
@@ -785,7 +769,7 @@ it_upload_free(struct it_upload *u)
 	}
 	buf_free(&u->value);
 	buf_free(&u->fields);
-	OPENSSL_cleanse(u->csrf, sizeof(u->csrf));
+	auth_mp_csrf_clear(&u->csrf);
 }
 
 /* The files that came (a non-empty part). */
@@ -853,7 +837,7 @@ it_read(struct app *app, struct request *r, struct it_upload *u,
 	}
 	if (*o != RQ_OK)
 		return -1;
-	if (u->csrf_bad || (!u->csrf_ok && err == MP_OK)) {
+	if (auth_mp_csrf_refused(&u->csrf, err == MP_OK)) {
 		*o = auth_csrf_refuse(app, r);
 		return -1;
 	}
