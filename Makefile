@@ -11,7 +11,7 @@ SYSCONFDIR ?= /etc/licheng
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla \
+WARN      := -pthread -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla \
              -Wstrict-prototypes -Wmissing-prototypes
 DEFS      := -D_GNU_SOURCE -DLICHENG_PREFIX='"$(PREFIX)"' \
              -DLICHENG_SYSCONFDIR='"$(SYSCONFDIR)"'
@@ -31,7 +31,7 @@ BIN       := $(if $(filter 1,$(SANITIZE)),$(OUT)/bin,bin)
 CFLAGS    ?=
 CPPFLAGS  += -Ilib $(DEFS)
 ALL_CFLAGS = $(WARN) $(OPT) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
-LDLIBS    := $(PKG_LIBS) -lm
+LDLIBS    := $(PKG_LIBS) -lm -pthread
 
 LIB_SRC   := $(wildcard lib/*.c)
 FCGI_SRC  := $(wildcard fcgi/*.c)

@@ -73,6 +73,9 @@ struct store;
 struct store *store_new(const char *primary, const char *replica,
     const char *primary_id, const char *replica_id);
 void store_free(struct store *s);
+/* Whether puts may write with O_DIRECT where both file systems allow it
+ * (the default, 1); 0 keeps buffered writes (tests cover both). */
+void store_set_direct(struct store *s, int on);
 /* Replaces the recorded ids (after they were re-read from the database). */
 void
 store_set_ids(struct store *s, const char *primary_id, const char *replica_id);
@@ -90,6 +93,8 @@ struct store_put;
 /* Checks both markers, then creates the temporary file in each root.
  * NULL with *err (STORE_E_ROOT when a marker is wrong) on failure. */
 struct store_put *store_put_begin(struct store *s, enum store_error *err);
+/* 1 when the put writes with O_DIRECT (see store_set_direct). */
+int store_put_is_direct(const struct store_put *p);
 /* Appends n bytes to both temporary files and to the running SHA-256.
  * STORE_OK or the error (the put must then be aborted). */
 enum store_error

@@ -27,12 +27,14 @@
 static char base[] = "/tmp/test_store.XXXXXX";
 static char root[2][512];
 static char id[2][STORE_ID_LEN + 1];
+/* Whether the last put_bytes wrote with O_DIRECT. */
+static int last_direct = -1;
 
 #define PATHLEN 1024
 
 /* A path from fmt into out (PATHLEN bytes); the test's paths are short. */
-static void pathf(char *out, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void
+pathf(char *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 pathf(char *out, const char *fmt, ...)
@@ -62,7 +64,8 @@ count_files(const char *dir)
 	if (d == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		pathf(path, "%s/%s", dir, de->d_name);
 		if (lstat(path, &st) != 0)
@@ -151,6 +154,7 @@ put_bytes(struct store *s, const unsigned char *b, size_t n, size_t chunk,
 	sha[0] = '\0';
 	if ((p = store_put_begin(s, &e)) == NULL)
 		return e;
+	last_direct = store_put_is_direct(p);
 	for (off = 0; off < n; off += k) {
 		k = n - off < chunk ? n - off : chunk;
 		if ((e = store_put_write(p, b + off, k)) != STORE_OK) {
@@ -177,8 +181,7 @@ test_names(void)
 	CHECK(strcmp(store_error_name(STORE_E_FULL), "full") == 0);
 	CHECK(strcmp(store_error_name(STORE_E_IO), "io") == 0);
 	CHECK(store_object_rel(sha, out, sizeof(out)) == 0);
-	CHECK(strncmp(out, "ab/12/ab12cd34", 14) == 0 &&
-	    strlen(out) == 6 + 64);
+	CHECK(strncmp(out, "ab/12/ab12cd34", 14) == 0 && strlen(out) == 6 + 64);
 	CHECK(store_object_rel("AB12", out, sizeof(out)) == -1);
 	CHECK(store_object_rel("../../etc/passwd", out, sizeof(out)) == -1);
 	CHECK(store_object_rel(sha, out, 10) == -1);
@@ -194,14 +197,14 @@ test_put(struct store *s)
 
 	fill(data, sizeof(data), 1);
 	CHECK(crypto_sha256_hex(data, sizeof(data), want) == 0);
-	CHECK(put_bytes(s, data, sizeof(data), 4093, sha, &existed) ==
-	    STORE_OK);
+	CHECK(
+	    put_bytes(s, data, sizeof(data), 4093, sha, &existed) == STORE_OK);
 	CHECK(strcmp(sha, want) == 0);
 	CHECK(existed == 0);
 	for (i = 0; i < 2; i++) {
 		CHECK(store_object_path(s, i, sha, path, sizeof(path)) == 0);
-		CHECK_MSG(file_is(path, data, sizeof(data)), "%s %s", names[i],
-		    path);
+		CHECK_MSG(
+		    file_is(path, data, sizeof(data)), "%s %s", names[i], path);
 		CHECK(crypto_sha256_file(path, want) == 0 &&
 		    strcmp(want, sha) == 0);
 		CHECK(strstr(path, root[i]) == path);
@@ -212,8 +215,8 @@ test_put(struct store *s)
 	CHECK(store_object_path(s, 2, sha, path, sizeof(path)) == -1);
 
 	/* The same bytes again: kept as they are, one file per root. */
-	CHECK(put_bytes(s, data, sizeof(data), 65536, sha, &existed) ==
-	    STORE_OK);
+	CHECK(
+	    put_bytes(s, data, sizeof(data), 65536, sha, &existed) == STORE_OK);
 	CHECK(strcmp(sha, want) == 0);
 	CHECK(existed == 3);
 	for (i = 0; i < 2; i++) {
@@ -232,10 +235,27 @@ test_put(struct store *s)
 
 	/* An empty object is an object too. */
 	CHECK(put_bytes(s, data, 0, 1, sha, &existed) == STORE_OK);
-	CHECK(strcmp(sha, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca4"
-			  "95991b7852b855") == 0);
+	CHECK(strcmp(sha,
+		  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca4"
+		  "95991b7852b855") == 0);
 	CHECK(existed == 0);
 	CHECK(objects_in(root[0]) == 2 && objects_in(root[1]) == 2);
+
+	/* Exactly two of the direct writer's 256 KiB buffers, and one byte
+	 * under and over: no short or padded tail is left in the object. */
+	for (i = -1; i <= 1; i++) {
+		static unsigned char big[512 * 1024 + 1];
+		size_t n = 512 * 1024 + (size_t)i;
+		fill(big, n, 7 + (unsigned)(i + 1));
+		CHECK(crypto_sha256_hex(big, n, want) == 0);
+		CHECK(put_bytes(s, big, n, 65536, sha, &existed) == STORE_OK);
+		CHECK(strcmp(sha, want) == 0);
+		CHECK(store_object_path(s, 1, sha, path, sizeof(path)) == 0);
+		CHECK(file_is(path, big, n));
+		CHECK(store_object_path(s, 0, sha, path, sizeof(path)) == 0);
+		CHECK(file_is(path, big, n));
+	}
+	CHECK(objects_in(root[0]) == 5 && objects_in(root[1]) == 5);
 }
 
 /* Two uploads of the same bytes at once: both succeed, one object. */
@@ -260,8 +280,7 @@ test_concurrent(struct store *s)
 	CHECK(tmp_entries(root[0]) == 2 && tmp_entries(root[1]) == 2);
 	CHECK(store_put_write(a, data, 1000) == STORE_OK);
 	CHECK(store_put_write(b, data, sizeof(data)) == STORE_OK);
-	CHECK(store_put_write(a, data + 1000, sizeof(data) - 1000) ==
-	    STORE_OK);
+	CHECK(store_put_write(a, data + 1000, sizeof(data) - 1000) == STORE_OK);
 	CHECK(store_put_commit(b, sb, &eb) == STORE_OK && eb == 0);
 	CHECK(store_put_commit(a, sa, &ea) == STORE_OK && ea == 3);
 	CHECK(strcmp(sa, sb) == 0);
@@ -315,9 +334,11 @@ test_markers(struct store *s)
 	store_put_abort(p);
 	CHECK(tmp_entries(root[0]) == 0 && tmp_entries(root[1]) == 0);
 
-	write_file(marker, "00000000000000000000000000000000"
-			   "00000000000000000000000000000007\n");
-	CHECK(store_check(s, st) == STORE_E_ROOT && st[1] == STORE_ROOT_FOREIGN);
+	write_file(marker,
+	    "00000000000000000000000000000000"
+	    "00000000000000000000000000000007\n");
+	CHECK(
+	    store_check(s, st) == STORE_E_ROOT && st[1] == STORE_ROOT_FOREIGN);
 	p = store_put_begin(s, &e);
 	CHECK(p == NULL && e == STORE_E_ROOT);
 	store_put_abort(p);
@@ -349,8 +370,8 @@ test_markers(struct store *s)
 
 	/* A root that cannot be read: the object is neither there nor not. */
 	{
-		struct store *gone = store_new("/nonexistent/licheng/p",
-		    root[1], id[0], id[1]);
+		struct store *gone =
+		    store_new("/nonexistent/licheng/p", root[1], id[0], id[1]);
 		const char *h = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b9"
 				"34ca495991b7852b855";
 
@@ -426,8 +447,8 @@ test_sweep(struct store *s)
 	if (child == 0)
 		_exit(0);
 	CHECK(child > 0 && waitpid(child, &status, 0) == child);
-	snprintf(dead, sizeof(dead), "%s.%ld.0123456789abcdef", host,
-	    (long)child);
+	snprintf(
+	    dead, sizeof(dead), "%s.%ld.0123456789abcdef", host, (long)child);
 	snprintf(live, sizeof(live), "%s.%ld.0123456789abcdef", host,
 	    (long)getppid());
 	snprintf(other, sizeof(other), "%s-elsewhere.%ld.0123456789abcdef",
@@ -482,9 +503,10 @@ test_sweep(struct store *s)
 
 /* The replica on a 256 KiB tmpfs: a bigger object fails with
  * STORE_E_FULL, leaves no object and no temporary file in either root,
- * and a small one still fits afterwards. */
+ * and a small one still fits afterwards; with O_DIRECT (mode 1, where
+ * tmpfs has it) and without. */
 static void
-test_full(void)
+test_full(int mode)
 {
 	static unsigned char data[512 * 1024];
 	char full[PATHLEN], fid[STORE_ID_LEN + 1], sha[65], want[65];
@@ -492,7 +514,7 @@ test_full(void)
 	struct store *s;
 	int existed, before;
 
-	pathf(full, "%s/full", base);
+	pathf(full, "%s/full-%d", base, mode);
 	CHECK(mkdir(full, 0750) == 0);
 	if (mount("tmpfs", full, "tmpfs", MS_NOSUID | MS_NODEV,
 		"size=256k,mode=0750") != 0) {
@@ -507,6 +529,7 @@ test_full(void)
 		goto out;
 	}
 	s = store_new(root[0], full, id[0], fid);
+	store_set_direct(s, mode);
 	before = objects_in(root[0]);
 	fill(data, sizeof(data), 3);
 	CHECK(crypto_sha256_hex(data, sizeof(data), want) == 0);
@@ -540,31 +563,61 @@ remove_tree(const char *dir)
 		fprintf(stderr, "could not remove %s\n", dir);
 }
 
+/* 1 when a file under dir can be opened with O_DIRECT. */
+static int
+direct_supported(const char *dir)
+{
+	char path[PATHLEN];
+	int fd;
+
+	pathf(path, "%s/tmp/probe", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_DIRECT, 0600);
+	if (fd == -1)
+		return 0;
+	(void)close(fd);
+	(void)unlink(path);
+	return 1;
+}
+
 int
 main(void)
 {
 	struct store *s;
-	int i;
+	int i, mode;
 
 	(void)log_open("-", LL_ERROR);
 	if (mkdtemp(base) == NULL) {
 		perror("mkdtemp");
 		return 1;
 	}
-	for (i = 0; i < 2; i++) {
-		snprintf(root[i], sizeof(root[i]), "%s/%s", base,
-		    i == 0 ? "primary" : "replica");
-		CHECK(store_init_root(root[i], id[i]) == 0);
-	}
-	s = store_new(root[0], root[1], id[0], id[1]);
 	test_names();
-	test_put(s);
-	test_concurrent(s);
-	test_abort(s);
-	test_markers(s);
-	test_sweep(s);
-	store_free(s);
-	test_full();
+	/* Each mode in roots of its own: writes with O_DIRECT (where the
+	 * file system has it), then buffered writes. */
+	for (mode = 1; mode >= 0; mode--) {
+		for (i = 0; i < 2; i++) {
+			snprintf(root[i], sizeof(root[i]), "%s/%s%s", base,
+			    mode ? "d-" : "b-", i == 0 ? "primary" : "replica");
+			CHECK(store_init_root(root[i], id[i]) == 0);
+		}
+		s = store_new(root[0], root[1], id[0], id[1]);
+		store_set_direct(s, mode);
+		test_put(s);
+		if (mode == 0 || direct_supported(root[0]))
+			CHECK_MSG(last_direct == mode, "mode %d", mode);
+		else
+			printf("O_DIRECT is not supported under %s: the "
+			       "buffered path ran twice\n",
+			    base);
+		test_concurrent(s);
+		test_abort(s);
+		if (mode == 0) {
+			test_markers(s);
+			test_sweep(s);
+		}
+		store_free(s);
+	}
+	test_full(1);
+	test_full(0);
 	remove_tree(base);
 	return harness_done();
 }
