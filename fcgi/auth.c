@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "app.h"
+#include "alert.h"
 #include "audit.h"
 #include "conf.h"
 #include "form.h"
@@ -483,70 +484,21 @@ auth_audit(struct app *app, const struct request *r, const char *event,
 	    a->u.school_code, event, target, outcome, detail);
 }
 
-/* The code of a school by id. 0/-1. */
-static int
-auth_school_code(struct app *app, uint64_t id, char *out, size_t outlen)
-{
-	struct db_param p[1] = {DB_INT((long long)id)};
-	struct db_res *res;
-	int rc = -1;
-
-	res = db_query(
-	    app_db(app), "SELECT code FROM schools WHERE id = ?", p, 1);
-	if (res == NULL)
-		return -1;
-	if (db_res_rows(res) == 1)
-		rc = str_copy(out, outlen, db_res_get(res, 0, 0));
-	db_res_free(res);
-	return rc;
-}
-
 int
 auth_alert_as(struct app *app, const char *ip, const char *school_code,
     const char *kind, uint64_t school_id, const char *detail)
 {
-	static const char sql[] =
-	    "INSERT INTO alerts (public_id, at, school_id, kind, ip, detail) "
-	    "VALUES (?, UTC_TIMESTAMP(6), ?, ?, ?, ?)";
-	char pub[IDS_PUBLIC_LEN + 1], event[80], school[17];
 	struct db *db = app_db(app);
-	struct db_param p[5];
-	struct audit_event ev = {
-	    .actor = "system",
-	    .role = "system",
-	    .school = school_code != NULL && school_code[0] != '\0'
-		? school_code
-		: NULL,
-	    .ip = ip != NULL ? ip : "",
-	    .event = event,
-	    .target = NULL,
-	    .outcome = "alert",
-	    .detail = detail,
-	};
 
-	str_printf(event, sizeof(event), "alert.%s", kind);
-	if (ids_public(pub) != 0)
-		return -1;
-	/* The alert concerns school_id, whoever (or no one) was signed in. */
-	if (school_id != 0 &&
-	    auth_school_code(app, school_id, school, sizeof(school)) == 0)
-		ev.school = school;
-	p[0] = DB_STR(pub);
-	p[1] = school_id != 0 ? DB_INT((long long)school_id) : DB_NULLP;
-	p[2] = DB_STR(kind);
-	p[3] = DB_STR(ev.ip);
-	p[4] = detail != NULL ? DB_STR(detail) : DB_NULLP;
+	/* The alert concerns school_id, whoever (or no one) was signed in;
+	 * the signed-in user's school names it only when it has no id. */
 	if (db_begin(db) != 0)
 		return -1;
-	if (db_exec(db, sql, p, 5, NULL, NULL) != 0 ||
-	    audit_append_tx(db, &ev) != 0 || db_commit(db) != 0) {
+	if (alert_raise_tx(db, school_id, school_code, kind, ip, detail) != 0 ||
+	    db_commit(db) != 0) {
 		(void)db_rollback(db);
 		return -1;
 	}
-	if (ev.ip[0] != '\0')
-		log_warn("alert %s from %s", event, ev.ip);
-	else
-		log_warn("alert %s", event);
 	return 0;
 }
 

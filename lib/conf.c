@@ -225,6 +225,25 @@ static const struct conf_key conf_keys[] = {
 	K_INT("downloads.limit", downloads_limit, 1, 1000000, "200"),
 	K_INT("downloads.window", downloads_window, 10, 86400, "3600"),
 
+	K_INT("jobs.visibility_timeout", jobs_visibility_timeout, 5, 86400,
+	    "300"),
+	K_INT("jobs.max_attempts", jobs_max_attempts, 1, 100, "5"),
+	K_INT("jobs.backoff_base", jobs_backoff_base, 1, 3600, "10"),
+	K_INT("jobs.backoff_max", jobs_backoff_max, 1, 86400, "3600"),
+	K_INT("jobs.reconcile_interval", jobs_reconcile_interval, 1, 3600,
+	    "30"),
+	K_INT("jobs.republish_after", jobs_republish_after, 1, 86400, "120"),
+	K_INT("jobs.block_ms", jobs_block_ms, 50, 5000, "500"),
+	K_INT("jobs.warn_age", jobs_warn_age, 60, 604800, "3600"),
+	K_INT("hash.read_rate", hash_read_rate, 0, 2147483647, "0"),
+	K_ENUM("scan.mode", scan_mode, "clamd", "clamd|command|none"),
+	K_PATH("scan.clamd_socket", scan_clamd_socket, 0,
+	    "/run/clamav/clamd.ctl"),
+	K_PATH("scan.command", scan_command, 0, ""),
+	K_INT("scan.timeout", scan_timeout, 1, 3600, "120"),
+	K_INT("scan.stream_max", scan_stream_max, 65536, 1073741824,
+	    "12582912"),
+
 	K_BOOL("demo", demo, "false"),
 };
 
@@ -1089,6 +1108,35 @@ conf_cross_check(struct conf_ctx *x)
 		    "worker.children (%d) must not be "
 		    "more than worker.max_children (%d)",
 		    c->worker_children, c->worker_max_children);
+	if (c->jobs_backoff_base > c->jobs_backoff_max)
+		return conf_fail(x,
+		    conf_key_loc2(x, "jobs.backoff_base", "jobs.backoff_max"),
+		    "jobs.backoff_base (%d) must not be more than "
+		    "jobs.backoff_max (%d)",
+		    c->jobs_backoff_base, c->jobs_backoff_max);
+	if (strcmp(c->scan_mode, "none") == 0 && !c->demo)
+		return conf_fail(x, conf_key_loc(x, "scan.mode"),
+		    "scan.mode none (no virus scan) is accepted only in the "
+		    "demo configuration (demo: true); use clamd or command");
+	if (strcmp(c->scan_mode, "command") == 0 && c->scan_command[0] == '\0')
+		return conf_fail(x,
+		    conf_key_loc2(x, "scan.command", "scan.mode"),
+		    "scan.mode command needs scan.command: the scanner to run "
+		    "with the file's path (exit 0 clean, 1 infected)");
+	if (strcmp(c->scan_mode, "clamd") == 0 &&
+	    c->scan_clamd_socket[0] == '\0')
+		return conf_fail(x,
+		    conf_key_loc2(x, "scan.clamd_socket", "scan.mode"),
+		    "scan.mode clamd needs scan.clamd_socket");
+	if (c->scan_stream_max < c->items_doc_max_bytes ||
+	    c->scan_stream_max < c->items_video_max_bytes)
+		return conf_fail(x,
+		    conf_key_loc2(x, "scan.stream_max", "items.video_max_bytes"),
+		    "scan.stream_max (%d) must cover the largest upload "
+		    "(items.doc_max_bytes %d, items.video_max_bytes %d), and "
+		    "clamd's StreamMaxLength must be at least as large",
+		    c->scan_stream_max, c->items_doc_max_bytes,
+		    c->items_video_max_bytes);
 	if (conf_types_check(x, "items.doc_types", c->items_doc_types) != 0 ||
 	    conf_types_check(x, "items.video_types", c->items_video_types) != 0)
 		return -1;

@@ -140,6 +140,30 @@ struct conf {
 	int downloads_limit; /* file downloads per user per window */
 	int downloads_window; /* seconds */
 
+	/* jobs (issue 6): the queue of DESIGN.md "Jobs" */
+	int jobs_visibility_timeout; /* seconds a delivered job may stay
+				      * unacknowledged before another
+				      * consumer claims it (XAUTOCLAIM) */
+	int jobs_max_attempts; /* deliveries before a job is dead */
+	int jobs_backoff_base; /* seconds before the 2nd attempt; doubles */
+	int jobs_backoff_max; /* seconds, the longest wait between attempts */
+	int jobs_reconcile_interval; /* seconds between reconciler runs */
+	int jobs_republish_after; /* seconds: a pending job published longer
+				   * ago than this (or never) is published
+				   * again by the reconciler */
+	int jobs_block_ms; /* XREADGROUP BLOCK, ms (bounds stop latency) */
+	int jobs_warn_age; /* seconds: home pages warn when the oldest
+			    * pending job is older */
+	int hash_read_rate; /* bytes/s of read-back per hash or repair job
+			     * (0 = as fast as the disk goes) */
+	char *scan_mode; /* "clamd", "command" or "none" (demo only) */
+	char *scan_clamd_socket; /* clamd's LocalSocket */
+	char *scan_command; /* an executable given the file's path */
+	int scan_timeout; /* seconds for one scan */
+	int scan_stream_max; /* bytes; must not exceed clamd's
+			      * StreamMaxLength, and must cover the largest
+			      * upload */
+
 	/* demo: true only in the demo stack (deploy/dev): demo accounts and
 	 * the scan mode "none" are allowed nowhere else. Default false. */
 	int demo;

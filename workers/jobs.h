@@ -1,0 +1,119 @@
+/*
+ * jobs: the consumer side of DESIGN.md "Jobs", run by every licheng-worker
+ * child. The producer side (the outbox row and the XADD after commit) is
+ * lib/queue.h.
+ *
+ * Streams: <prefix>jobs:<type> for each registered type, consumer group
+ * "workers" (created with MKSTREAM when missing, also after Redis lost its
+ * data: a NOGROUP reply recreates it). A consumer is named "<host>:<pid>".
+ * An entry carries only "job <id>".
+ *
+ * One delivery:
+ *  1. At start a consumer first reads its own pending list (XREADGROUP ...
+ *     0) and runs what it finds; then it reads new entries (">") with
+ *     BLOCK jobs.block_ms, and now and then XAUTOCLAIMs entries idle longer
+ *     than jobs.visibility_timeout (their consumer died or hangs).
+ *  2. It claims the row: UPDATE ... SET state='running', attempts+1,
+ *     claimed_by, claimed_at WHERE id=? AND state IN ('pending','running')
+ *     AND not_before <= now. A row that is done or dead: the entry is
+ *     acknowledged and deleted (a duplicate). A row not yet due: the entry
+ *     is acknowledged and deleted too; the reconciler publishes it when its
+ *     backoff is over. A running row claimed from a dead consumer records
+ *     that attempt as lost.
+ *  3. The handler runs (below). Its database effects and "state = done"
+ *     commit in one transaction; only then XACK and XDEL (never MAXLEN: on
+ *     Redis 7.0 it deletes entries that are still pending).
+ *  4. A failure: the transaction is rolled back; the row goes back to
+ *     pending with not_before = now + backoff (jobs.backoff_base doubling
+ *     per attempt up to jobs.backoff_max, with jitter) and last_error; or,
+ *     after max_attempts deliveries, to dead, with an alert "job.dead"
+ *     (detail: id, type, reason) and an audit row. Then XACK and XDEL.
+ *
+ * The reconciler (one child per interval across all hosts, under a Redis
+ * lock like the account sweep) publishes every pending job that is due and
+ * was never published or was published longer ago than
+ * jobs.republish_after, and every running job whose claim is older than
+ * twice the visibility timeout (Redis lost its pending entry). So a Redis
+ * that loses everything (FLUSHALL, a restart without its file) loses no job.
+ */
+#ifndef LICHENG_WORKERS_JOBS_H
+#define LICHENG_WORKERS_JOBS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct conf;
+struct db;
+struct kv;
+struct pool;
+struct store;
+
+/* What a handler gets. Everything belongs to the runner. */
+struct job_ctx {
+	const struct conf *conf;
+	struct db *db; /* the child's DB_WORKER handle; a transaction is
+			* open: the handler's writes commit with "done" */
+	struct kv *kv; /* the child's Redis handle */
+	struct store *store; /* both roots, ids read from the database; NULL
+			      * when they could not be read (the handler
+			      * fails, the job is retried) */
+	struct pool *pool;
+	int slot;
+	uint64_t id;
+	const char *type;
+	const char *payload; /* the row's JSON object, NUL-terminated */
+	int attempt; /* 1 for the first delivery */
+	char err[512]; /* a failing handler says why here */
+};
+
+/*
+ * A handler: 0 when the job's effect is done (its database writes are in
+ * the open transaction and commit with the job), -1 when it failed and
+ * should be retried later (jc->err says why, in English, for the row and
+ * `licheng jobs show`). It must be idempotent: running it again after a
+ * crash at any point leaves the same state. It must not commit, roll back
+ * or begin a transaction itself. A handler that runs long calls
+ * pool_child_poll only to learn about a stop: a stopping child finishes
+ * its job first.
+ */
+typedef int (*job_handler)(struct job_ctx *jc);
+
+struct job_type {
+	const char *name; /* [a-z_]{1,32}: the stream <prefix>jobs:<name> */
+	job_handler run;
+};
+
+/* The handlers, each in workers/job_<name>.c. */
+int job_hash_run(struct job_ctx *jc); /* read both copies back, repair */
+int job_repair_run(struct job_ctx *jc); /* the same, asked by a download */
+int job_scan_run(struct job_ctx *jc); /* clamd, command or none */
+int job_probe_run(struct job_ctx *jc); /* no effect: tests the path */
+
+/* The registered types, NULL-terminated. */
+extern const struct job_type job_types[];
+
+struct jobs;
+
+/* A consumer for the child in slot, named "<host>:<pid>"; c, db and p must
+ * outlive it. It opens its own Redis connection on first use. The caller
+ * owns the result and frees it with jobs_free. */
+struct jobs *
+jobs_new(const struct conf *c, struct db *db, struct pool *p, int slot);
+/* Closes the connection and frees j; accepts NULL. */
+void jobs_free(struct jobs *j);
+
+/*
+ * Runs at most one job (its own pending ones first, then claimed stalled
+ * ones, then new ones, waiting up to jobs.block_ms for one), and the
+ * reconciler when it is due and this child wins its lock. 1 when it ran
+ * something (a job or the reconciler), 0 when there was nothing to do; a
+ * Redis or database outage is logged once and counts as nothing to do (the
+ * caller naps).
+ */
+int jobs_poll(struct jobs *j);
+
+/* The backoff before attempt (>= 2), in ms, without jitter: base * 2^(n-2)
+ * seconds, at most max seconds. */
+int64_t jobs_backoff_ms(int base, int max, int attempt);
+
+#endif
