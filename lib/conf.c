@@ -1131,7 +1131,8 @@ conf_cross_check(struct conf_ctx *x)
 	if (c->scan_stream_max < c->items_doc_max_bytes ||
 	    c->scan_stream_max < c->items_video_max_bytes)
 		return conf_fail(x,
-		    conf_key_loc2(x, "scan.stream_max", "items.video_max_bytes"),
+		    conf_key_loc2(
+			x, "scan.stream_max", "items.video_max_bytes"),
 		    "scan.stream_max (%d) must cover the largest upload "
 		    "(items.doc_max_bytes %d, items.video_max_bytes %d), and "
 		    "clamd's StreamMaxLength must be at least as large",
