@@ -64,6 +64,12 @@ struct job_ctx {
 	const char *payload; /* the row's JSON object, NUL-terminated */
 	int attempt; /* 1 for the first delivery */
 	char err[512]; /* a failing handler says why here */
+	/* Set by a handler that has something to do once its transaction
+	 * has committed (e.g. remove a marker file that let a rerun after a
+	 * crash recognise its half-done work); run by the runner after the
+	 * commit and before XACK, never after a rollback. NULL by default. */
+	void (*after_commit)(struct job_ctx *jc);
+	void *after_arg; /* the handler's, for after_commit; it frees it */
 };
 
 /*
