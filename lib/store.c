@@ -1263,9 +1263,10 @@ static const char *const store_copy_names[STORE_COPY__MAX] = {
     "error",
 };
 
-/* Reads back in blocks this large: the hash runs over long stretches and
- * the kernel reads ahead of it. */
-#define STORE_READ_BLOCK (1024 * 1024)
+/* Reads back in blocks this large: large enough that the kernel reads
+ * ahead and system calls cost little, small enough that a block is still
+ * in the CPU's cache when the hash runs over it. */
+#define STORE_READ_BLOCK (256 * 1024)
 /* The throttle's longest pause before it ticks again. */
 #define STORE_THROTTLE_NAP_MS 200
 /* A repair note's name in tmp/: one dot, so never "<host>.<pid>.<hex>". */
