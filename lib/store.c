@@ -1446,6 +1446,63 @@ out:
 	return c;
 }
 
+/* The replica's read-back, in a thread of its own. */
+struct store_verify_arg {
+	const struct store *s;
+	enum store_area a;
+	const char *sha256;
+	struct store_reader rd; /* its own: no tick, which is the caller's */
+	enum store_copy found;
+};
+
+static void *
+store_verify_main(void *arg)
+{
+	struct store_verify_arg *v = arg;
+
+	v->found = store_copy_verify(v->s, 1, v->a, v->sha256, &v->rd);
+	return NULL;
+}
+
+void
+store_copies_verify(const struct store *s, enum store_area a,
+    const char *sha256, struct store_reader *rd, enum store_copy found[2])
+{
+	struct store_verify_arg v;
+	sigset_t all, old;
+	pthread_t t;
+	int rc;
+
+	/* A throttled job is in no hurry, and one rate over one reader is
+	 * simpler to keep. */
+	if (rd != NULL && rd->rate > 0)
+		goto one_by_one;
+	memset(&v, 0, sizeof(v));
+	v.s = s;
+	v.a = a;
+	v.sha256 = sha256;
+	/* The thread takes no signals: they stay with the caller's thread,
+	 * whose handlers and interrupted calls expect them. */
+	if (sigfillset(&all) != 0 ||
+	    pthread_sigmask(SIG_SETMASK, &all, &old) != 0)
+		goto one_by_one;
+	rc = pthread_create(&t, NULL, store_verify_main, &v);
+	if (pthread_sigmask(SIG_SETMASK, &old, NULL) != 0)
+		abort();
+	if (rc != 0)
+		goto one_by_one;
+	found[0] = store_copy_verify(s, 0, a, sha256, rd);
+	if (pthread_join(t, NULL) != 0)
+		abort();
+	found[1] = v.found;
+	if (rd != NULL)
+		rd->bytes += v.rd.bytes;
+	return;
+one_by_one:
+	found[0] = store_copy_verify(s, 0, a, sha256, rd);
+	found[1] = store_copy_verify(s, 1, a, sha256, rd);
+}
+
 /* The path of root's repair note of sha256. 0/-1. */
 static int
 store_note_path(

@@ -191,6 +191,14 @@ struct store_reader {
 enum store_copy store_copy_verify(const struct store *s, int root,
     enum store_area a, const char *sha256, struct store_reader *rd);
 
+/* Reads both roots' copies back (found[0] primary, found[1] replica):
+ * at once, the replica in a thread of its own — they live on different
+ * disks, and a machine has more than one core — when rd has no rate; one
+ * after the other, through rd, when it has. rd (which may be NULL) counts
+ * the bytes of both and ticks in the caller's thread only. */
+void store_copies_verify(const struct store *s, enum store_area a,
+    const char *sha256, struct store_reader *rd, enum store_copy found[2]);
+
 /*
  * A repair note: tmp/repair.<sha256> in the root whose copy a repair
  * replaces, written durably before the replacement and removed once the

@@ -645,6 +645,7 @@ hash_decide(struct hash_run *h)
 static int
 hash_run(struct job_ctx *jc)
 {
+	enum store_copy found[2];
 	struct hash_run h;
 	int64_t t0 = now_ms();
 	int r;
@@ -666,9 +667,9 @@ hash_run(struct job_ctx *jc)
 	for (r = 0; r < 2; r++)
 		if (hash_note_check(&h, r) != 0)
 			return -1;
+	store_copies_verify(jc->store, h.area, h.sha, &h.rd, found);
 	for (r = 0; r < 2; r++) {
-		h.c[r].found =
-		    store_copy_verify(jc->store, r, h.area, h.sha, &h.rd);
+		h.c[r].found = found[r];
 		if (h.c[r].found == STORE_COPY_ERROR) {
 			str_printf(jc->err, sizeof(jc->err),
 			    "cannot read the %s copy of %s back (see the "

@@ -599,6 +599,7 @@ test_verify(struct store *s)
 {
 	static unsigned char data[300 * 1024 + 11];
 	char sha[65], path[PATHLEN], link[PATHLEN];
+	enum store_copy found[2];
 	struct store_reader rd;
 	struct store *foreign;
 	int existed, ticks = 0;
@@ -617,6 +618,13 @@ test_verify(struct store *s)
 	CHECK(store_copy_verify(s, 1, STORE_AREA_OBJECTS, sha, &rd) ==
 	    STORE_COPY_GOOD);
 	CHECK(rd.bytes == 2 * sizeof(data));
+	/* Both at once (the replica in a thread), counted together. */
+	memset(&rd, 0, sizeof(rd));
+	store_copies_verify(s, STORE_AREA_OBJECTS, sha, &rd, found);
+	CHECK(found[0] == STORE_COPY_GOOD && found[1] == STORE_COPY_GOOD);
+	CHECK(rd.bytes == 2 * sizeof(data));
+	store_copies_verify(s, STORE_AREA_QUARANTINE, sha, NULL, found);
+	CHECK(found[0] == STORE_COPY_MISSING && found[1] == STORE_COPY_MISSING);
 	CHECK(store_copy_verify(s, 0, STORE_AREA_QUARANTINE, sha, NULL) ==
 	    STORE_COPY_MISSING);
 	CHECK(store_copy_verify(s, 0, STORE_AREA_OBJECTS, "AB", NULL) ==
@@ -633,6 +641,8 @@ test_verify(struct store *s)
 	flip_byte(path, 0);
 	CHECK(store_copy_verify(s, 0, STORE_AREA_OBJECTS, sha, NULL) ==
 	    STORE_COPY_MISMATCH);
+	store_copies_verify(s, STORE_AREA_OBJECTS, sha, NULL, found);
+	CHECK(found[0] == STORE_COPY_MISMATCH && found[1] == STORE_COPY_GOOD);
 	flip_byte(path, 0);
 	flip_byte(path, (off_t)sizeof(data) - 1);
 	CHECK(store_copy_verify(s, 0, STORE_AREA_OBJECTS, sha, NULL) ==
@@ -682,13 +692,12 @@ test_verify(struct store *s)
 	rd.tick = count_tick;
 	rd.arg = &ticks;
 	t0 = now_ms();
-	CHECK(store_copy_verify(s, 0, STORE_AREA_OBJECTS, sha, &rd) ==
-	    STORE_COPY_GOOD);
-	CHECK(store_copy_verify(s, 1, STORE_AREA_OBJECTS, sha, &rd) ==
-	    STORE_COPY_GOOD);
+	store_copies_verify(s, STORE_AREA_OBJECTS, sha, &rd, found);
+	CHECK(found[0] == STORE_COPY_GOOD && found[1] == STORE_COPY_GOOD);
 	ms = now_ms() - t0;
 	CHECK_MSG(ms >= 500 && ms < 5000, "throttled read took %lld ms",
 	    (long long)ms);
+	CHECK(rd.bytes == 2 * sizeof(data));
 	CHECK(ticks >= 2);
 }
 
@@ -734,6 +743,7 @@ test_repair(struct store *s)
 {
 	static unsigned char data[2 * 1024 * 1024 + 3];
 	char sha[65], path[2][PATHLEN], q[2][PATHLEN], text[STORE_NOTE_MAX];
+	enum store_copy found[2];
 	struct store_reader rd;
 	int existed, i;
 
@@ -761,6 +771,8 @@ test_repair(struct store *s)
 
 	/* The replica missing: recreated from the primary. */
 	CHECK(unlink(path[1]) == 0);
+	store_copies_verify(s, STORE_AREA_OBJECTS, sha, NULL, found);
+	CHECK(found[0] == STORE_COPY_GOOD && found[1] == STORE_COPY_MISSING);
 	CHECK(store_replace_bad_copy(s, 0, STORE_AREA_OBJECTS, sha,
 		  "job 4 was missing", NULL) == STORE_OK);
 	CHECK(file_is(path[1], data, sizeof(data)));
