@@ -605,8 +605,19 @@ hash_decide(struct hash_run *h)
 
 	for (r = 0; r < 2; r++)
 		good += h->c[r].found == STORE_COPY_GOOD;
-	if (good == 0)
+	if (good == 0) {
+		/* A copy an earlier job replaced is bad again: its repair no
+		 * longer matters, the loss does. */
+		for (r = 0; r < 2; r++) {
+			if (!h->c[r].record)
+				continue;
+			log_warn("the %s copy of %s, replaced by an earlier "
+				 "job, is bad again; dropping its repair note",
+			    hash_root_names[r], h->sha);
+			(void)store_repair_note_remove(jc->store, r, h->sha);
+		}
 		return hash_record_lost(h);
+	}
 	for (r = 0; r < 2; r++) {
 		struct hash_copy *c = &h->c[r];
 

@@ -114,6 +114,30 @@ check_eq "both copies are as uploaded" "$A $A" "$(sha "$(obj "$PRIMARY" "$A")") 
 check_eq "nothing was repaired" 0 "$(repairs_of "$A")"
 check_eq "no temporary file is left" 0 "$(tmp_files)"
 
+# A malformed payload, and an object nobody recorded: the job fails, says
+# why, and changes nothing. (The rows are removed again afterwards, so that
+# they do not go on to die in later scenarios.)
+bad_job() {
+	local id
+	id=$(sql_as root "USE licheng; INSERT INTO jobs (type, payload, not_before)
+	    VALUES ('hash', '$1', UTC_TIMESTAMP(6)); SELECT LAST_INSERT_ID();")
+	rcli XADD "${REDIS_PREFIX}jobs:hash" '*' job "$id" >/dev/null
+	printf '%s\n' "$id"
+}
+failed() { [ "$(app_sql "SELECT last_error IS NOT NULL FROM jobs WHERE id = $1")" = 1 ]; }
+NOSHA=$(openssl rand -hex 32)
+BAD1=$(bad_job '{"sha256":"ABC"}')
+BAD2=$(bad_job "{\"sha256\":\"$NOSHA\",\"from\":\"replica\"}")
+check "a hash job with a malformed payload fails" wait_for 30 failed "$BAD1"
+check_match "  saying why" '^malformed payload: sha256 is not 64 lower-case hex digits$' \
+    "$(app_sql "SELECT last_error FROM jobs WHERE id = $BAD1")"
+check "a hash job of an object that is not recorded fails" wait_for 30 failed "$BAD2"
+check_eq "  saying why" "no object $NOSHA is recorded" "$(app_sql "SELECT last_error FROM jobs WHERE id = $BAD2")"
+settled() { [ "$(app_sql "SELECT COUNT(*) FROM jobs WHERE id IN ($BAD1, $BAD2) AND state = 'running'")" = 0 ]; }
+wait_for 30 settled
+sql_as root "USE licheng; DELETE FROM job_attempts WHERE job_id IN ($BAD1, $BAD2);
+    DELETE FROM jobs WHERE id IN ($BAD1, $BAD2);" || echo "could not remove jobs $BAD1 and $BAD2" >&2
+
 # ------------------------------------------------------------ repaired
 
 # damaged FILE FIELD DO...: holds the children, uploads FILE, runs DO
@@ -133,9 +157,19 @@ corrupt() { flip "$(obj "$1" "$SHA")" "$2"; }
 corrupt_both() { corrupt "$PRIMARY" "$1" && corrupt "$REPLICA" "$1"; }
 lose() { rm -f "$(obj "$1" "$SHA")"; }
 
+# (Checked while the children are still held.)
+corrupt_primary() {
+	corrupt "$PRIMARY" 250000
+	check_eq "  one byte of its primary copy differs now" 1 \
+	    "$(cmp -l "$tmp/primary.pdf" "$(obj "$PRIMARY" "$SHA")" | wc -l)"
+}
+lose_replica() {
+	lose "$REPLICA"
+	check_not "  its replica copy is gone now" test -e "$(obj "$REPLICA" "$SHA")"
+}
+
 pdf "$tmp/primary.pdf" 500000
-damaged "$tmp/primary.pdf" doc corrupt "$PRIMARY" 250000
-check_eq "one byte of the primary copy differs" 1 "$(cmp -l "$tmp/primary.pdf" "$(obj "$PRIMARY" "$SHA")" | wc -l)"
+damaged "$tmp/primary.pdf" doc corrupt_primary
 check "the hash job is done" wait_for 30 job_done "$SHA"
 check_eq "the primary copy is repaired: its bytes are the upload's" "$SHA" "$(sha "$(obj "$PRIMARY" "$SHA")")"
 check "  byte for byte" cmp "$tmp/primary.pdf" "$(obj "$PRIMARY" "$SHA")"
@@ -155,8 +189,7 @@ check_eq "no temporary file or repair note is left" 0 "$(tmp_files)"
 check "the audit chain is whole" audit_verified
 
 pdf "$tmp/replica.pdf" 400000
-damaged "$tmp/replica.pdf" doc lose "$REPLICA"
-check_not "the replica copy is gone" test -e "$(obj "$REPLICA" "$SHA")"
+damaged "$tmp/replica.pdf" doc lose_replica
 check "the hash job is done" wait_for 30 job_done "$SHA"
 check_eq "the replica copy is recreated with the upload's bytes" "$SHA" "$(sha "$(obj "$REPLICA" "$SHA")")"
 check_eq "the object is verified, repaired" "$(printf '1\trepaired')" "$(object "$SHA" "verified_at IS NOT NULL, verify_result")"
