@@ -413,52 +413,62 @@ hash_misplaced(struct hash_run *h, int r)
 
 /* ---------------------------------------------------------- recording */
 
-/* The alert store.object_repaired and the audit row object.repaired of
- * root r's copy, in the job's transaction. 0/-1. */
+/* The audit row event (object.repaired, object.lost) of the object, by
+ * the system, in the job's transaction. 0/-1. */
 static int
-hash_record_repair(struct hash_run *h, int r)
+hash_audit(struct hash_run *h, const char *event, const char *outcome,
+    const char *detail)
 {
-	struct job_ctx *jc = h->jc;
 	char target[80];
-	struct buf d, a;
-	int rc = -1;
 	struct audit_event ev = {
 	    .actor = "system",
 	    .role = "system",
 	    .school = NULL,
 	    .ip = "",
-	    .event = "object.repaired",
+	    .event = event,
 	    .target = target,
-	    .outcome = "success",
+	    .outcome = outcome,
+	    .detail = detail,
 	};
+
+	str_printf(target, sizeof(target), "object:%s", h->sha);
+	return audit_append_tx(h->jc->db, &ev);
+}
+
+/* The alert store.object_repaired ({"sha256", "root", "was"}) and the
+ * audit row object.repaired (the same, with the area and the job) of root
+ * r's copy, in the job's transaction. 0/-1. */
+static int
+hash_record_repair(struct hash_run *h, int r)
+{
+	struct job_ctx *jc = h->jc;
+	struct buf d;
+	size_t common;
+	int rc = -1;
 
 	buf_init(&d);
 	buf_putc(&d, '{');
 	buf_json_kv(&d, "sha256", h->sha);
 	buf_json_kv(&d, "root", hash_root_names[r]);
 	buf_json_kv(&d, "was", h->c[r].was);
+	common = d.len;
 	buf_putc(&d, '}');
-	buf_init(&a);
-	buf_putc(&a, '{');
-	buf_json_kv(&a, "sha256", h->sha);
-	buf_json_kv(&a, "root", hash_root_names[r]);
-	buf_json_kv(&a, "was", h->c[r].was);
-	buf_json_kv(&a, "area",
-	    h->area == STORE_AREA_QUARANTINE ? "quarantine" : "objects");
-	buf_json_ki(&a, "job", (long long)jc->id);
-	buf_putc(&a, '}');
-	ev.detail = a.data;
-	str_printf(target, sizeof(target), "object:%s", h->sha);
 	if (alert_raise_tx(
-		jc->db, 0, NULL, "store.object_repaired", "", d.data) == 0 &&
-	    audit_append_tx(jc->db, &ev) == 0)
-		rc = 0;
-	else
+		jc->db, 0, NULL, "store.object_repaired", "", d.data) == 0) {
+		/* The audit row's detail: the same members, and more. */
+		d.len = common;
+		buf_json_kv(&d, "area",
+		    h->area == STORE_AREA_QUARANTINE ? "quarantine"
+						     : "objects");
+		buf_json_ki(&d, "job", (long long)jc->id);
+		buf_putc(&d, '}');
+		rc = hash_audit(h, "object.repaired", "success", d.data);
+	}
+	if (rc != 0)
 		str_printf(jc->err, sizeof(jc->err),
 		    "cannot record the repair of %s: %s", h->sha,
 		    db_errstr(jc->db));
 	buf_free(&d);
-	buf_free(&a);
 	return rc;
 }
 
@@ -502,19 +512,9 @@ hash_record_lost(struct hash_run *h)
 	    : "missing";
 	struct db_param p[2] = {DB_STR(result), DB_STR(h->sha)};
 	struct db_res *res = NULL;
-	char target[80];
 	struct buf d;
 	size_t i, n;
 	int rc = -1;
-	struct audit_event ev = {
-	    .actor = "system",
-	    .role = "system",
-	    .school = NULL,
-	    .ip = "",
-	    .event = "object.lost",
-	    .target = target,
-	    .outcome = "failure",
-	};
 
 	if (db_exec(jc->db,
 		"UPDATE objects SET verified_at = NULL, verify_result = ?, "
@@ -546,9 +546,7 @@ hash_record_lost(struct hash_run *h)
 			n > 0 ? (uint64_t)db_res_int(res, i, 0) : 0, NULL,
 			"store.object_lost", "", d.data) != 0)
 			goto out;
-	ev.detail = d.data;
-	str_printf(target, sizeof(target), "object:%s", h->sha);
-	if (audit_append_tx(jc->db, &ev) == 0)
+	if (hash_audit(h, "object.lost", "failure", d.data) == 0)
 		rc = 0;
 	log_error("object %s is lost: the primary copy is %s, the replica "
 		  "%s; %zu school%s alerted",

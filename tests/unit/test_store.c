@@ -505,6 +505,29 @@ test_sweep(struct store *s)
 	}
 }
 
+/* Makes dir a store root on a 256 KiB tmpfs of its own (its id in fid):
+ * 0; 1 when no tmpfs can be mounted (the test, named who, is skipped); -1
+ * when the root cannot be made (dir stays mounted for the caller to
+ * unmount). */
+static int
+small_root(const char *dir, char fid[STORE_ID_LEN + 1], const char *who)
+{
+	CHECK(mkdir(dir, 0750) == 0);
+	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV,
+		"size=256k,mode=0750") != 0) {
+		printf("%s skipped: cannot mount a tmpfs (%s); run as root to "
+		       "test a full disk\n",
+		    who, strerror(errno));
+		(void)rmdir(dir);
+		return 1;
+	}
+	if (store_init_root(dir, fid) != 0) {
+		CHECK(0);
+		return -1;
+	}
+	return 0;
+}
+
 /* The replica on a 256 KiB tmpfs: a bigger object fails with
  * STORE_E_FULL, leaves no object and no temporary file in either root,
  * and a small one still fits afterwards; with O_DIRECT (mode 1, where
@@ -519,18 +542,9 @@ test_full(int mode)
 	int existed, before;
 
 	pathf(full, "%s/full-%d", base, mode);
-	CHECK(mkdir(full, 0750) == 0);
-	if (mount("tmpfs", full, "tmpfs", MS_NOSUID | MS_NODEV,
-		"size=256k,mode=0750") != 0) {
-		printf("test_full skipped: cannot mount a tmpfs (%s); run as "
-		       "root to test a full disk\n",
-		    strerror(errno));
-		(void)rmdir(full);
-		return;
-	}
-	if (store_init_root(full, fid) != 0) {
-		CHECK(0);
-		goto out;
+	switch (small_root(full, fid, "test_full")) {
+	case 1: return;
+	case -1: goto out;
 	}
 	s = store_new(root[0], full, id[0], fid);
 	store_set_direct(s, mode);
@@ -835,17 +849,9 @@ test_repair_full(void)
 	ssize_t n;
 
 	pathf(full, "%s/repair-full", base);
-	CHECK(mkdir(full, 0750) == 0);
-	if (mount("tmpfs", full, "tmpfs", MS_NOSUID | MS_NODEV,
-		"size=256k,mode=0750") != 0) {
-		printf("test_repair_full skipped: cannot mount a tmpfs (%s)\n",
-		    strerror(errno));
-		(void)rmdir(full);
-		return;
-	}
-	if (store_init_root(full, fid) != 0) {
-		CHECK(0);
-		goto out;
+	switch (small_root(full, fid, "test_repair_full")) {
+	case 1: return;
+	case -1: goto out;
 	}
 	s = store_new(root[0], full, id[0], fid);
 	store_set_direct(s, 0);
