@@ -242,6 +242,60 @@ heartbeat_reap(struct heartbeat *hb, struct pool *p, int all)
 	return rc;
 }
 
+/*
+ * A child busy with a long job cannot beat, so its master publishes for it
+ * what the scoreboard says it is doing ("probe #12" since when), which also
+ * keeps its record from expiring while the job runs. The child's own beat
+ * takes over when the job is done.
+ */
+int
+heartbeat_master_busy(struct heartbeat *hb, struct pool *p)
+{
+	struct pool_board *b = pool_board(p);
+	long long now = (long long)time(NULL);
+	char id[HEARTBEAT_ID_MAX], key[HEARTBEAT_KEY_MAX];
+	char workers[HEARTBEAT_KEY_MAX], what[POOL_WHAT_MAX];
+	long long busy, since;
+	int i, pid;
+
+	if (heartbeat_key(hb, workers, sizeof(workers), "workers", NULL) != 0)
+		return -1;
+	for (i = 0; i < b->nslots; i++) {
+		struct pool_slot *s = &b->slots[i];
+
+		pid = atomic_load(&s->pid);
+		busy = atomic_load(&s->busy_since);
+		if (pid <= 0 || busy == 0 ||
+		    atomic_load(&s->state) != POOL_SLOT_ACTIVE)
+			continue;
+		/* Advisory text written by the child: copied, terminated. */
+		memcpy(what, s->what, sizeof(what));
+		what[sizeof(what) - 1] = '\0';
+		if (what[0] == '\0' || strcmp(what, "heartbeat") == 0)
+			continue;
+		since = now - (now_ms() - busy) / 1000;
+		snprintf(id, sizeof(id), "%s:%d", hb->host, pid);
+		if (heartbeat_key(hb, key, sizeof(key), "worker", id) != 0)
+			return -1;
+		if (heartbeat_reply(hb,
+			kv_cmd(hb->kv,
+			    "HSET %s host %s pid %d master %ld slot %d state "
+			    "busy job %s since %lld served %llu heartbeat %lld",
+			    key, hb->host, pid, (long)hb->pid, i, what, since,
+			    atomic_load(&s->served), now),
+			"HSET") != 0 ||
+		    heartbeat_reply(hb,
+			kv_cmd(hb->kv, "EXPIRE %s %d", key, 3 * hb->interval),
+			"EXPIRE") != 0 ||
+		    heartbeat_reply(hb,
+			kv_cmd(hb->kv, "ZADD %s %lld %s", workers, now, id),
+			"ZADD") != 0)
+			return -1;
+	}
+	heartbeat_recovered(hb);
+	return 0;
+}
+
 int
 heartbeat_master_beat(struct heartbeat *hb, struct pool *p)
 {
