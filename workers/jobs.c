@@ -637,6 +637,7 @@ jobs_claim(struct jobs *j, uint64_t id, struct jobs_claim *cl)
 	struct db_res *res;
 	unsigned long long n = 0;
 	const char *type, *payload;
+	long long nopen;
 	char lost[160];
 
 	memset(cl, 0, sizeof(*cl));
@@ -668,22 +669,18 @@ jobs_claim(struct jobs *j, uint64_t id, struct jobs_claim *cl)
 		jobs_db_ok(j);
 		return n == 0 ? JOBS_MISSING : JOBS_SKIP;
 	}
-	str_printf(lost, sizeof(lost),
-	    "its consumer did not finish it; claimed again by %s", j->consumer);
-	p[0] = DB_STR(lost);
-	p[1] = DB_INT((long long)id);
-	if (db_exec(j->db,
-		"UPDATE job_attempts SET finished_at = UTC_TIMESTAMP(6), "
-		"result = 'lost', error = ? WHERE job_id = ? AND finished_at "
-		"IS NULL",
-		p, 2, NULL, NULL) != 0)
-		return jobs_claim_fail(j, "closing a lost attempt");
+	/* A plain read (no gap locks: two children claiming different jobs
+	 * must not deadlock on job_attempts); the row lock of the claim
+	 * keeps every other consumer off this job's attempts. */
 	p[0] = DB_INT((long long)id);
 	p[1] = DB_INT((long long)id);
+	p[2] = DB_INT((long long)id);
 	res = db_query(j->db,
 	    "SELECT type, payload, attempts, (SELECT COALESCE(MAX(attempt), "
-	    "0) + 1 FROM job_attempts WHERE job_id = ?) FROM jobs WHERE id = ?",
-	    p, 2);
+	    "0) + 1 FROM job_attempts WHERE job_id = ?), (SELECT COUNT(*) FROM "
+	    "job_attempts WHERE job_id = ? AND finished_at IS NULL) FROM jobs "
+	    "WHERE id = ?",
+	    p, 3);
 	if (res == NULL)
 		return jobs_claim_fail(j, "reading the claimed row");
 	type = db_res_rows(res) == 1 ? db_res_get(res, 0, 0) : NULL;
@@ -697,10 +694,28 @@ jobs_claim(struct jobs *j, uint64_t id, struct jobs_claim *cl)
 		(void)db_rollback(j->db);
 		return JOBS_CLAIM_FAILED;
 	}
+	nopen = db_res_int(res, 0, 4);
 	cl->payload = xstrdup(payload);
 	cl->attempts = (int)db_res_int(res, 0, 2);
 	cl->attempt = (int)db_res_int(res, 0, 3);
 	db_res_free(res);
+	/* The previous delivery's consumer died or lost its entry. */
+	if (nopen > 0) {
+		str_printf(lost, sizeof(lost),
+		    "its consumer did not finish it; claimed again by %s",
+		    j->consumer);
+		p[0] = DB_STR(lost);
+		p[1] = DB_INT((long long)id);
+		if (db_exec(j->db,
+			"UPDATE job_attempts SET finished_at = "
+			"UTC_TIMESTAMP(6), result = 'lost', error = ? WHERE "
+			"job_id = ? AND finished_at IS NULL",
+			p, 2, NULL, NULL) != 0) {
+			free(cl->payload);
+			cl->payload = NULL;
+			return jobs_claim_fail(j, "closing a lost attempt");
+		}
+	}
 	p[0] = DB_INT((long long)id);
 	p[1] = DB_INT(cl->attempt);
 	p[2] = DB_STR(j->consumer);
