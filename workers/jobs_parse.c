@@ -90,11 +90,11 @@ job_probe_parse(const char *payload, long *sleep_ms, char *err, size_t errlen)
 		    "more than one field (a probe takes only \"sleep_ms\")");
 	if (*p != '}')
 		return probe_fail(err, errlen, "expected '}' after sleep_ms");
-	*sleep_ms = v;
 end:
 	p = probe_ws(p + 1);
 	if (*p != '\0')
 		return probe_fail(
 		    err, errlen, "trailing data after the object");
+	*sleep_ms = v;
 	return 0;
 }

@@ -108,6 +108,7 @@ test_probe(void)
 	CHECK(probe_bad("{", "unknown field"));
 	CHECK(probe_bad("{}}", "trailing data"));
 	CHECK(probe_bad("{} x", "trailing data"));
+	CHECK(probe_bad("{\"sleep_ms\": 615}} {}", "trailing data"));
 	CHECK(probe_bad("{\"sleep\":5}", "unknown field"));
 	CHECK(probe_bad("{\"sleep_msx\":5}", "unknown field"));
 	CHECK(probe_bad("{\"sleep_ms\"5}", "expected ':'"));
