@@ -242,6 +242,37 @@ heartbeat_reap(struct heartbeat *hb, struct pool *p, int all)
 	return rc;
 }
 
+/* Publishes the record of child pid (in slot, under master) as busy with
+ * job since the wall-clock second since, and its place in the workers set.
+ * 0 or -1. */
+static int
+heartbeat_busy_record(struct heartbeat *hb, long pid, long master, int slot,
+    const char *job, long long since, unsigned long long served)
+{
+	char id[HEARTBEAT_ID_MAX], key[HEARTBEAT_KEY_MAX];
+	char workers[HEARTBEAT_KEY_MAX];
+	long long now = (long long)time(NULL);
+
+	snprintf(id, sizeof(id), "%s:%ld", hb->host, pid);
+	if (heartbeat_key(hb, key, sizeof(key), "worker", id) != 0 ||
+	    heartbeat_key(hb, workers, sizeof(workers), "workers", NULL) != 0)
+		return -1;
+	if (heartbeat_reply(hb,
+		kv_cmd(hb->kv,
+		    "HSET %s host %s pid %ld master %ld slot %d state busy "
+		    "job %s since %lld served %llu heartbeat %lld",
+		    key, hb->host, pid, master, slot, job, since, served, now),
+		"HSET") != 0 ||
+	    heartbeat_reply(hb,
+		kv_cmd(hb->kv, "EXPIRE %s %d", key, 3 * hb->interval),
+		"EXPIRE") != 0 ||
+	    heartbeat_reply(hb,
+		kv_cmd(hb->kv, "ZADD %s %lld %s", workers, now, id),
+		"ZADD") != 0)
+		return -1;
+	return 0;
+}
+
 /*
  * A child busy with a long job cannot beat, so its master publishes for it
  * what the scoreboard says it is doing ("probe #12" since when), which also
@@ -252,14 +283,10 @@ int
 heartbeat_master_busy(struct heartbeat *hb, struct pool *p)
 {
 	struct pool_board *b = pool_board(p);
-	long long now = (long long)time(NULL);
-	char id[HEARTBEAT_ID_MAX], key[HEARTBEAT_KEY_MAX];
-	char workers[HEARTBEAT_KEY_MAX], what[POOL_WHAT_MAX];
+	char what[POOL_WHAT_MAX];
 	long long busy, since;
 	int i, pid;
 
-	if (heartbeat_key(hb, workers, sizeof(workers), "workers", NULL) != 0)
-		return -1;
 	for (i = 0; i < b->nslots; i++) {
 		struct pool_slot *s = &b->slots[i];
 
@@ -273,23 +300,9 @@ heartbeat_master_busy(struct heartbeat *hb, struct pool *p)
 		what[sizeof(what) - 1] = '\0';
 		if (what[0] == '\0' || strcmp(what, "heartbeat") == 0)
 			continue;
-		since = now - (now_ms() - busy) / 1000;
-		snprintf(id, sizeof(id), "%s:%d", hb->host, pid);
-		if (heartbeat_key(hb, key, sizeof(key), "worker", id) != 0)
-			return -1;
-		if (heartbeat_reply(hb,
-			kv_cmd(hb->kv,
-			    "HSET %s host %s pid %d master %ld slot %d state "
-			    "busy job %s since %lld served %llu heartbeat %lld",
-			    key, hb->host, pid, (long)hb->pid, i, what, since,
-			    atomic_load(&s->served), now),
-			"HSET") != 0 ||
-		    heartbeat_reply(hb,
-			kv_cmd(hb->kv, "EXPIRE %s %d", key, 3 * hb->interval),
-			"EXPIRE") != 0 ||
-		    heartbeat_reply(hb,
-			kv_cmd(hb->kv, "ZADD %s %lld %s", workers, now, id),
-			"ZADD") != 0)
+		since = (long long)time(NULL) - (now_ms() - busy) / 1000;
+		if (heartbeat_busy_record(hb, pid, (long)hb->pid, i, what,
+			since, atomic_load(&s->served)) != 0)
 			return -1;
 	}
 	heartbeat_recovered(hb);
@@ -353,29 +366,17 @@ heartbeat_master_gone(struct heartbeat *hb, struct pool *p)
 int
 heartbeat_child_beat(struct heartbeat *hb, struct pool *p, int slot)
 {
-	char key[HEARTBEAT_KEY_MAX], workers[HEARTBEAT_KEY_MAX];
+	char key[HEARTBEAT_KEY_MAX];
 	struct pool_slot *s = &pool_board(p)->slots[slot];
 	long long now;
 	int rc = -1;
 
-	if (heartbeat_key(hb, key, sizeof(key), "worker", hb->id) != 0 ||
-	    heartbeat_key(hb, workers, sizeof(workers), "workers", NULL) != 0)
+	if (heartbeat_key(hb, key, sizeof(key), "worker", hb->id) != 0)
 		return -1;
 	pool_child_busy(p, slot, "heartbeat");
-	now = (long long)time(NULL);
-	if (heartbeat_reply(hb,
-		kv_cmd(hb->kv,
-		    "HSET %s host %s pid %ld master %ld slot %d state busy "
-		    "job heartbeat since %lld served %llu heartbeat %lld",
-		    key, hb->host, (long)hb->pid, (long)hb->master, slot, now,
-		    atomic_load(&s->served), now),
-		"HSET") != 0 ||
-	    heartbeat_reply(hb,
-		kv_cmd(hb->kv, "EXPIRE %s %d", key, 3 * hb->interval),
-		"EXPIRE") != 0 ||
-	    heartbeat_reply(hb,
-		kv_cmd(hb->kv, "ZADD %s %lld %s", workers, now, hb->id),
-		"ZADD") != 0) {
+	if (heartbeat_busy_record(hb, (long)hb->pid, (long)hb->master, slot,
+		"heartbeat", (long long)time(NULL),
+		atomic_load(&s->served)) != 0) {
 		pool_child_idle(p, slot);
 		return -1;
 	}
