@@ -1078,10 +1078,75 @@ jobs_reconcile_lock(struct jobs *j, int64_t interval_ms)
 	return 0;
 }
 
+/* The integer field name of an XINFO CONSUMERS entry (a flat list of
+ * names and values), or -1. */
+static long long
+jobs_info_int(const redisReply *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < c->elements; i += 2)
+		if (c->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(c->element[i]->str, name) == 0 &&
+		    c->element[i + 1]->type == REDIS_REPLY_INTEGER)
+			return c->element[i + 1]->integer;
+	return -1;
+}
+
+/*
+ * Every child that ever ran left a consumer in the group; the reconciler
+ * deletes those with nothing pending that have not read for twice the
+ * visibility timeout (a live one reads every jobs.block_ms, and would only
+ * be created again by its next read). The number deleted.
+ */
+static long
+jobs_forget_consumers(struct jobs *j)
+{
+	const char *info[4] = {"XINFO", "CONSUMERS", NULL, JOBS_GROUP};
+	const char *del[5] = {"XGROUP", "DELCONSUMER", NULL, JOBS_GROUP, NULL};
+	long long idle_max = (long long)j->conf->jobs_visibility_timeout * 2000;
+	redisReply *rep, *r;
+	long n = 0;
+	size_t i;
+	int t;
+
+	for (t = 0; t < j->ntypes; t++) {
+		info[2] = j->stream[t];
+		rep = jobs_cmd(j, 4, info);
+		if (rep == NULL || rep->type != REDIS_REPLY_ARRAY) {
+			if (rep != NULL)
+				freeReplyObject(rep);
+			continue;
+		}
+		for (i = 0; i < rep->elements; i++) {
+			const redisReply *c = rep->element[i];
+			const redisReply *name =
+			    c->type == REDIS_REPLY_ARRAY && c->elements >= 2
+			    ? c->element[1]
+			    : NULL;
+
+			if (name == NULL || name->type != REDIS_REPLY_STRING ||
+			    jobs_info_int(c, "pending") != 0 ||
+			    jobs_info_int(c, "idle") <= idle_max)
+				continue;
+			del[2] = j->stream[t];
+			del[4] = name->str;
+			if ((r = jobs_cmd(j, 5, del)) != NULL &&
+			    r->type == REDIS_REPLY_INTEGER)
+				n++;
+			if (r != NULL)
+				freeReplyObject(r);
+		}
+		freeReplyObject(rep);
+	}
+	return n;
+}
+
 /*
  * The reconciler, when its interval has passed and this child takes the
  * lock: publishes the due pending jobs that Redis may not hold, and the
- * running ones whose claim is older than twice the visibility timeout.
+ * running ones whose claim is older than twice the visibility timeout, and
+ * deletes the consumers of children long gone.
  * 1 when it ran, 0 when not.
  */
 static int
@@ -1091,7 +1156,7 @@ jobs_reconcile(struct jobs *j)
 	int64_t interval = (int64_t)c->jobs_reconcile_interval * 1000;
 	int64_t t0 = now_ms();
 	struct db_param p[3];
-	long pending, running = 0;
+	long pending, running = 0, gone;
 
 	j->next_reconcile = t0 + interval;
 	if (jobs_reconcile_lock(j, interval) != 1)
@@ -1114,7 +1179,12 @@ jobs_reconcile(struct jobs *j)
 		    "> ? ORDER BY id LIMIT 500",
 		    p, 1);
 	}
+	gone = jobs_forget_consumers(j);
 	pool_child_idle(j->pool, j->slot);
+	if (gone > 0)
+		log_info("reconciler: deleted %ld consumer%s of children gone "
+			 "for more than twice jobs.visibility_timeout",
+		    gone, gone == 1 ? "" : "s");
 	if (pending < 0 || running < 0)
 		log_warn("the reconciler stopped early (see above); it runs "
 			 "again in %d s",

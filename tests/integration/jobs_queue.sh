@@ -11,8 +11,9 @@
 # once. (d) SIGTERM to the master during a 4 s probe: the job completes
 # before the master exits; the worker is started again. (e) FLUSHALL while
 # 1,000 jobs are pending (the workers stopped): the reconciler publishes
-# them again and all are done. Every process stopped here is continued and
-# the worker is running at the end, also on failure.
+# them again and all are done. The consumers of dead children are deleted.
+# Every process stopped here is continued and the worker is running at the
+# end, also on failure.
 . "$(dirname "$0")/lib.sh"
 
 PREFIX=$(conf_get prefix "$LICHENG_CONF")
@@ -175,6 +176,10 @@ check "licheng-worker is running again" kill -0 "${master:-0}"
 check "with its children" wait_for 10 bash -c "[ \$(pgrep -P ${master:-0} | grep -c .) -ge 2 ]"
 id=$(probe '{}')
 check "and it runs jobs again" wait_for 10 job_is "$id" done
+
+consumer_gone() { ! rcli XINFO CONSUMERS "$STREAM" workers | grep -qx "$HOST:$1"; }
+check "the killed child's consumer is deleted by the reconciler later" \
+	wait_for $((VIS * 2 + 15)) consumer_gone "${victim:-0}"
 
 # ------------------------------------------------- (e) FLUSHALL
 master=$(pid_of worker)
