@@ -157,7 +157,7 @@ run(const struct conf *c, struct db *db, const char *file)
 		goto fail;
 	kv = kv_new(c);
 	for (i = 0; i < n; i++)
-		(void)queue_publish(kv, "hash", ids[i]);
+		(void)queue_publish(kv, db, "hash", ids[i]);
 	kv_free(kv);
 	first = ids[0];
 	until = now_ms() + RUN_TIMEOUT_MS;
