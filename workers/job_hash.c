@@ -43,6 +43,7 @@
 #include "audit.h"
 #include "conf.h"
 #include "db.h"
+#include "job_hash_payload.h"
 #include "jobs.h"
 #include "log.h"
 #include "pool.h"
@@ -68,155 +69,6 @@ struct hash_run {
 	struct store_reader rd;
 	int stop_logged;
 };
-
-/* ------------------------------------------------------------ payload */
-
-static const char *
-hash_ws(const char *p)
-{
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	return p;
-}
-
-/* Skips the JSON string at p (its opening quote): the character after its
- * closing quote, or NULL when it is malformed. Its raw text (escapes
- * as written) goes to *s and *n. */
-static const char *
-hash_json_string(const char *p, const char **s, size_t *n)
-{
-	int i;
-
-	if (*p != '"')
-		return NULL;
-	*s = ++p;
-	while (*p != '"') {
-		if ((unsigned char)*p < 0x20) /* NUL, or a control character */
-			return NULL;
-		if (*p == '\\') {
-			p++;
-			if (*p == 'u') {
-				for (i = 1; i <= 4; i++)
-					if (hex_value(p[i]) < 0)
-						return NULL;
-				p += 4;
-			} else if (*p == '\0' ||
-			    strchr("\"\\/bfnrt", *p) == NULL)
-				return NULL;
-		}
-		p++;
-	}
-	*n = (size_t)(p - *s);
-	return p + 1;
-}
-
-/* Skips a JSON number, true, false or null at p; NULL when there is none.
- * (Payloads hold no nested objects or arrays.) */
-static const char *
-hash_json_scalar(const char *p)
-{
-	static const char *const words[] = {"true", "false", "null"};
-	const char *q = p;
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(words); i++)
-		if (strncmp(p, words[i], strlen(words[i])) == 0)
-			return p + strlen(words[i]);
-	if (*q == '-')
-		q++;
-	if (!(*q >= '0' && *q <= '9'))
-		return NULL;
-	while ((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' ||
-	    *q == 'E' || *q == '+' || *q == '-')
-		q++;
-	return q;
-}
-
-/* 1 when s (n bytes) is 64 lower-case hex digits. */
-static int
-hash_is_sha256(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n != 64)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-			(s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-/*
- * The object of a payload: a JSON object with "sha256" (64 lower-case hex
- * digits) once; other members (a repair's "from" and "to") are allowed
- * and ignored, since the job reads and repairs whichever copy is bad.
- * 0, or -1 with the reason in err.
- */
-static int
-hash_payload(const char *payload, char sha[65], char *err, size_t errlen)
-{
-	const char *p = payload, *k, *v;
-	size_t kn, vn;
-	int found = 0;
-
-	sha[0] = '\0';
-	if (p == NULL || *(p = hash_ws(p)) != '{') {
-		str_printf(err, errlen, "malformed payload: not a JSON object");
-		return -1;
-	}
-	p = hash_ws(p + 1);
-	while (*p != '}') {
-		if ((p = hash_json_string(p, &k, &kn)) == NULL ||
-		    *(p = hash_ws(p)) != ':')
-			goto bad;
-		p = hash_ws(p + 1);
-		if (*p == '"') {
-			if ((p = hash_json_string(p, &v, &vn)) == NULL)
-				goto bad;
-		} else {
-			v = NULL;
-			vn = 0;
-			if ((p = hash_json_scalar(p)) == NULL)
-				goto bad;
-		}
-		if (kn == 6 && memcmp(k, "sha256", 6) == 0) {
-			if (found++) {
-				str_printf(err, errlen,
-				    "malformed payload: sha256 given twice");
-				return -1;
-			}
-			if (v == NULL || !hash_is_sha256(v, vn)) {
-				str_printf(err, errlen,
-				    "malformed payload: sha256 is not 64 "
-				    "lower-case hex digits");
-				return -1;
-			}
-			memcpy(sha, v, 64);
-			sha[64] = '\0';
-		}
-		p = hash_ws(p);
-		if (*p == ',') {
-			p = hash_ws(p + 1);
-			if (*p == '}')
-				goto bad;
-		} else if (*p != '}')
-			goto bad;
-	}
-	if (*hash_ws(p + 1) != '\0')
-		goto bad;
-	if (!found) {
-		str_printf(err, errlen, "malformed payload: no sha256");
-		return -1;
-	}
-	return 0;
-bad:
-	sha[0] = '\0';
-	str_printf(err, errlen,
-	    "malformed payload: not a JSON object of "
-	    "strings, numbers and literals");
-	return -1;
-}
 
 /* ------------------------------------------------------------- notes */
 
@@ -329,7 +181,7 @@ hash_after_commit(struct job_ctx *jc)
 	int r;
 
 	if (jc->store == NULL ||
-	    hash_payload(jc->payload, sha, err, sizeof(err)) != 0)
+	    job_hash_payload(jc->payload, sha, err, sizeof(err)) != 0)
 		return;
 	for (r = 0; r < 2; r++)
 		if (store_repair_note_read(
@@ -661,7 +513,7 @@ hash_run(struct job_ctx *jc)
 
 	memset(&h, 0, sizeof(h));
 	h.jc = jc;
-	if (hash_payload(jc->payload, h.sha, jc->err, sizeof(jc->err)) != 0)
+	if (job_hash_payload(jc->payload, h.sha, jc->err, sizeof(jc->err)) != 0)
 		return -1;
 	if (jc->store == NULL) {
 		str_printf(jc->err, sizeof(jc->err),
