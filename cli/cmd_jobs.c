@@ -98,9 +98,10 @@ jobs_number(const char *s, unsigned long long min, unsigned long long max,
 	return 0;
 }
 
-/* The ID argument of show and retry: argv must be exactly {cmd, ID}. An id
- * past LLONG_MAX is accepted as a number and simply found nowhere (the
- * prepared statements bind ids as signed 64-bit integers). */
+/* The ID argument of show and retry: argv must be exactly {cmd, ID}. 0,
+ * or the exit status: 2 a usage error, 1 an id past LLONG_MAX, which is a
+ * number but no job's (the prepared statements bind ids as signed 64-bit
+ * integers, and AUTO_INCREMENT never gets there). */
 static int
 jobs_id_arg(int argc, char **argv, unsigned long long *id)
 {
@@ -111,6 +112,10 @@ jobs_id_arg(int argc, char **argv, unsigned long long *id)
 	if (jobs_number(argv[1], 1, UINT64_MAX, id) != 0)
 		return jobs_usage(
 		    "'%s' is not a job ID (a positive whole number)", argv[1]);
+	if (*id > LLONG_MAX) {
+		fprintf(stderr, "licheng: no job has the id %llu\n", *id);
+		return 1;
+	}
 	return 0;
 }
 
@@ -354,10 +359,6 @@ cmd_jobs_show(const struct conf *c, int argc, char **argv)
 
 	if ((rc = jobs_id_arg(argc, argv, &id)) != 0)
 		return rc;
-	if (id > LLONG_MAX) {
-		fprintf(stderr, "licheng: no job has the id %llu\n", id);
-		return 1;
-	}
 	db = db_new(c, DB_APP);
 	p[0] = DB_INT((long long)id);
 	if ((res = db_query(db, jobs_show_sql, p, 1)) == NULL) {
@@ -517,10 +518,6 @@ cmd_jobs_retry(const struct conf *c, int argc, char **argv)
 
 	if ((rc = jobs_id_arg(argc, argv, &id)) != 0)
 		return rc;
-	if (id > LLONG_MAX) {
-		fprintf(stderr, "licheng: no job has the id %llu\n", id);
-		return 1;
-	}
 	db = db_new(c, DB_APP);
 	rc = jobs_retry_tx(db, id, type, sizeof(type));
 	if (rc <= 0) {

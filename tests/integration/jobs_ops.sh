@@ -208,17 +208,25 @@ expected() {
 }
 line_of() { req "$1" "$BASE/" "${@:2}" | sed -n 's/.*<p class="alert" role="status" id="jobs-warning">\([^<]*\) <span.*/\1/p'; }
 has_line() { req "$1" "$BASE/" | grep -q 'id="jobs-warning"'; }
+# line_as_queue WHEN: the admin's and central staff's pages show exactly
+# the line the table calls for — none at all when no job is dead or old.
+line_as_queue() {
+	local want
+	want=$(expected)
+	if [ -z "$want" ]; then
+		check_not "$1: no line on the admin's page" has_line adm
+		check_not "$1: no line on the central staff's page" has_line cen
+		return
+	fi
+	printf '# the queue has dead or old jobs of others: %s\n' "$want"
+	check_eq "$1: the admin's line says what the queue has" "$want" "$(line_of adm)"
+	check_eq "$1: so does the central staff's" "$want" "$(line_of cen)"
+}
 
 # Out of this run's rows for now (the old pending one and the retried one).
 root_sql "UPDATE licheng.jobs SET state = 'done' WHERE id IN ($due, $dead, $wait1)"
 clean=$(expected)
-if [ -z "$clean" ]; then
-	check_not "no line while no job is dead or old (admin)" has_line adm
-	check_not "no line while no job is dead or old (central staff)" has_line cen
-else
-	printf '# the queue already has dead or old jobs (%s); the line tracks them\n' "$clean"
-	check_eq "the admin's line reflects the queue as it is" "$clean" "$(line_of adm)"
-fi
+line_as_queue "before"
 
 dead2=$(new_job dead 5 10 0)
 IDS+=("$dead2")
@@ -247,11 +255,5 @@ check_eq "with the dead job resolved, the line follows (admin)" "$want" "$(line_
 check_match "and names only the wait now" '^背景工作：最舊的待處理工作' "$(line_of cen)"
 
 root_sql "UPDATE licheng.jobs SET state = 'done' WHERE id = $old"
-want=$(expected)
-if [ -z "$want" ]; then
-	check_not "resolved: the admin's line is gone" has_line adm
-	check_not "resolved: the central staff's line is gone" has_line cen
-else
-	check_eq "resolved: the line is back to what the queue had before" "$clean" "$want"
-	check_eq "and the page shows that" "$want" "$(line_of adm)"
-fi
+check_eq "resolved: the queue is back to what it was" "$clean" "$(expected)"
+line_as_queue "resolved"
