@@ -42,6 +42,10 @@ metric() {
 	curl_k "$BASE/metrics" | awk -v k="$1" '$1 == k { v = $2; f = 1 } END { print f ? v : "absent" }'
 }
 job_col() { app_sql "SELECT $2 FROM jobs WHERE id = $1"; }
+job_is() { [ "$(job_col "$1" state)" = "$2" ]; }
+# workers_say REGEX: `licheng jobs workers` prints a line matching REGEX
+# (a child's record appears with its first heartbeat).
+workers_say() { L jobs workers 2>/dev/null | grep -Eq -- "$1"; }
 # out_of CMD...: the command's stdout and stderr, then "exit N".
 out_of() {
 	local o rc
@@ -157,11 +161,10 @@ check "audit log still verifies" audit_verified
 master=$(pid_of worker)
 child=$(pgrep -P "$master" | head -n 1)
 root_sql "UPDATE licheng.jobs SET claimed_by = '$HOST:$child' WHERE id = $run"
-out=$(out_of L jobs workers)
-check_match "workers: the master with its children" "$HOST:$master +[0-9]+ +[0-9]+ +[0-9]+s ago" "$out"
-check_match "workers: each child with its master and slot" "$HOST:$child +$master +[0-9]+ " "$out"
-check_match "workers: a child's running job from its claim" "$HOST:$child +$master +[0-9]+ +busy +[0-9]+ +$TYPE #$run " "$out"
-check_match "workers: exits 0" 'exit 0$' "$out"
+check "workers: the master with its children" wait_for 15 workers_say "$HOST:$master +[0-9]+ +[0-9]+ +[0-9]+s ago"
+check "workers: each child with its master and slot" wait_for 15 workers_say "$HOST:$child +$master +[0-9]+ "
+check "workers: a child's running job from its claim" workers_say "$HOST:$child +$master +[0-9]+ +busy +[0-9]+ +$TYPE #$run "
+check_match "workers: exits 0" 'exit 0$' "$(out_of L jobs workers)"
 root_sql "UPDATE licheng.jobs SET claimed_by = '$HOST:999999' WHERE id = $run"
 out=$(out_of L jobs workers)
 check_match "workers: a running job whose consumer is gone is listed apart" \
@@ -177,6 +180,39 @@ check_match "probe --sleep -1 is refused" "from 0 to 600000, not '-1'" "$(L jobs
 check_match "probe --sleep 600001 is refused" 'exit 2$' "$(out_of L jobs probe --sleep 600001)"
 check_match "probe --sleep without a value is refused" '--sleep needs milliseconds' "$(L jobs probe --sleep 2>&1)"
 check_match "probe --bogus is refused" "probe has no option '--bogus'" "$(L jobs probe --bogus 2>&1)"
+
+# ------------------------------------------------------------ probe: end to end
+
+out=$(out_of L jobs probe 3)
+check_match "probe 3 enqueues three jobs and prints their ids" \
+    'enqueued 3 probe jobs \(sleep 0 ms\): ids [0-9]+\.\.[0-9]+' "$out"
+check_match "and publishes them" 'published 3' "$out"
+check_match "exit 0" 'exit 0$' "$out"
+read -r p1 p3 < <(printf '%s\n' "$out" | sed -n 's/.*ids \([0-9]*\)\.\.\([0-9]*\)$/\1 \2/p')
+probes() { app_sql "SELECT COUNT(*) FROM jobs WHERE id BETWEEN ${p1:-0} AND ${p3:-0} AND type = 'probe' AND $1"; }
+IDS+=($(app_sql "SELECT id FROM jobs WHERE id BETWEEN ${p1:-0} AND ${p3:-0} AND type = 'probe'"))
+check_eq "the three rows are probe jobs" 3 "$(probes "payload = '{}'")"
+three_done() { [ "$(probes "state = 'done'")" = 3 ]; }
+check "the workers run all three" wait_for 30 three_done
+check_eq "each once, with one ok delivery" 3 "$(app_sql "SELECT COUNT(*) FROM job_attempts WHERE job_id BETWEEN ${p1:-0} AND ${p3:-0} AND result = 'ok'")"
+check_match "show: a done probe with its delivery" 'state +done.*attempts +1 of [0-9]+.*deliveries \(1\):.* ok' \
+    "$(L jobs show "${p1:-0}" | tr '\n' ' ')"
+
+out=$(L jobs probe --sleep 4000)
+slow=$(printf '%s\n' "$out" | sed -n 's/.*ids \([0-9]*\)\.\..*/\1/p')
+IDS+=("${slow:-0}")
+check_eq "probe --sleep puts the sleep in the payload" '{"sleep_ms":4000}' "$(job_col "${slow:-0}" payload)"
+check "the slow probe is claimed" wait_for 15 job_is "${slow:-0}" running
+check "workers: the child running it says busy with the job" \
+    workers_say "$HOST:[0-9]+ +$master +[0-9]+ +busy +[0-9]+ +probe #$slow "
+check "the slow probe finishes" wait_for 20 job_is "${slow:-0}" done
+
+deadp=$(new_job dead 5 5 0 probe)
+IDS+=("$deadp")
+check_match "retry of a dead probe job" "job $deadp \\(probe\\) is pending again and published" "$(L jobs retry "$deadp")"
+check "the retried job is then done" wait_for 30 job_is "$deadp" done
+check_eq "after one more delivery" "1 ok" "$(app_sql "SELECT CONCAT(COUNT(*), ' ', MAX(result)) FROM job_attempts WHERE job_id = $deadp")"
+check_match "its retry is audited" "^job:$deadp	success	" "$(last_audit job.retried "cli:$(id -un)")"
 
 # ------------------------------------------------------------ home pages
 
