@@ -81,6 +81,14 @@ $(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(FCGI_LIBOBJ) $(OUT)/liblicheng.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
 
+# test_jobs links the worker's objects (all but main.o) instead: the job
+# runner's backoff and its parsers.
+WORK_LIBOBJ := $(filter-out $(OUT)/workers/main.o,$(call obj,$(WORK_SRC)))
+$(OUT)/tests/unit/test_jobs: $(OUT)/tests/unit/test_jobs.o $(WORK_LIBOBJ) \
+    $(OUT)/liblicheng.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
+
 $(OUT)/tests/bench/%: $(OUT)/tests/bench/%.o $(OUT)/liblicheng.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
