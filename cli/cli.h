@@ -43,6 +43,16 @@ int cmd_import(const struct conf *c, int argc, char **argv);
 int cmd_accounts_review(const struct conf *c, int argc, char **argv);
 int cmd_accounts_sweep(const struct conf *c, int argc, char **argv);
 
+/* cli/cmd_jobs.c: the job queue for operators (`licheng jobs`, `jobs
+ * list`, `jobs show ID`, `jobs retry ID`, `jobs workers`, `jobs probe [N]
+ * [--sleep MS]`): 0 done, 1 refused (a retry of a job that is not dead, an
+ * unknown id) or failed, 2 usage. */
+int cmd_jobs_list(const struct conf *c, int argc, char **argv);
+int cmd_jobs_show(const struct conf *c, int argc, char **argv);
+int cmd_jobs_retry(const struct conf *c, int argc, char **argv);
+int cmd_jobs_workers(const struct conf *c, int argc, char **argv);
+int cmd_jobs_probe(const struct conf *c, int argc, char **argv);
+
 /* Identifiers and secrets that the runner must put into SQL text: account
  * names and database names ([A-Za-z0-9_], 1..64), grant hosts
  * ([A-Za-z0-9_.%:-], 1..255) and passwords (printable ASCII without quote,

@@ -45,6 +45,16 @@ static const struct cli_cmd main_cmds[] = {
 	"--school CODE [--csv]  list accounts for the periodic review"},
     {"accounts sweep", cmd_accounts_sweep,
 	"          disable accounts past their grace period now"},
+    {"jobs", cmd_jobs_list,
+	"[list]              jobs by type and state, the oldest pending"},
+    {"jobs list", cmd_jobs_list, "               the same as jobs"},
+    {"jobs show", cmd_jobs_show, "ID             one job and its attempts"},
+    {"jobs retry", cmd_jobs_retry,
+	"ID            run a dead job again (audited)"},
+    {"jobs workers", cmd_jobs_workers,
+	"            worker processes on every host"},
+    {"jobs probe", cmd_jobs_probe,
+	"[N] [--sleep MS]  enqueue N probe jobs (a test of the queue)"},
     {"help", main_help, "                    this text"},
 };
 

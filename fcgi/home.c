@@ -3,8 +3,9 @@
  * accounts are issued, in their language; a signed-in user sees their
  * role's home page: who they are, the warnings that concern them (a
  * password about to expire; for admins and central staff, open security
- * alerts) and where to go next. A user with a pending step (second factor,
- * privacy notice, expired password, TOTP enrolment) is sent there first.
+ * alerts and a job queue in trouble) and where to go next. A user with a
+ * pending step (second factor, privacy notice, expired password, TOTP
+ * enrolment) is sent there first.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "auth.h"
 #include "conf.h"
 #include "i18n.h"
+#include "jobstats.h"
 #include "page.h"
 #include "router.h"
 #include "template.h"
@@ -73,6 +75,68 @@ home_alerts(struct app *app, struct request *r, struct tval *ctx)
 	return 0;
 }
 
+/* "{n} min", "{n} h" or "{n} d" of the oldest pending job's wait, in the
+ * largest unit that still reads as at least two of it. */
+static void
+home_jobs_age(
+    struct app *app, struct request *r, long long secs, struct buf *out)
+{
+	char text[160];
+
+	if (secs < 2 * 3600)
+		auth_msg_n(app, r, "jobs.home.old_minutes", (long)(secs / 60),
+		    text, sizeof(text));
+	else if (secs < 2 * 86400)
+		auth_msg_n(app, r, "jobs.home.old_hours", (long)(secs / 3600),
+		    text, sizeof(text));
+	else
+		auth_msg_n(app, r, "jobs.home.old_days", (long)(secs / 86400),
+		    text, sizeof(text));
+	buf_puts(out, text);
+}
+
+/*
+ * The job queue's warning line for a school admin and central staff: any
+ * dead job, or a pending job older than jobs.warn_age. The queue serves
+ * the whole platform, so the counts are not per school; they name no
+ * school's data. 0, or -1 when the table could not be read.
+ */
+static int
+home_jobs(struct app *app, struct request *r, struct tval *ctx)
+{
+	const struct user *u = &r->auth->u;
+	struct jobstats st;
+	long long dead, oldest;
+	char text[160];
+	struct buf line;
+	int old;
+
+	if (u->role != ROLE_SCHOOL_ADMIN && u->role != ROLE_CENTRAL_STAFF)
+		return 0;
+	if (jobstats_load(app_db(app), &st) != 0)
+		return -1;
+	dead = jobstats_dead(&st);
+	oldest = jobstats_oldest(&st);
+	jobstats_free(&st);
+	old = oldest > (long long)app->conf->jobs_warn_age;
+	if (dead == 0 && !old)
+		return 0;
+	buf_init(&line);
+	buf_puts(&line, auth_msg(app, r, "jobs.home.lead"));
+	if (dead > 0)
+		buf_puts(&line,
+		    auth_msg_n(app, r, "jobs.home.dead", (long)dead, text,
+			sizeof(text)));
+	if (dead > 0 && old)
+		buf_puts(&line, auth_msg(app, r, "jobs.home.sep"));
+	if (old)
+		home_jobs_age(app, r, oldest, &line);
+	buf_puts(&line, auth_msg(app, r, "jobs.home.end"));
+	(void)tval_set_str(ctx, "jobs_warning", line.data);
+	buf_free(&line);
+	return 0;
+}
+
 static enum request_outcome
 home_user(struct app *app, struct request *r)
 {
@@ -84,7 +148,7 @@ home_user(struct app *app, struct request *r)
 		(void)tval_set_str(ctx, "pw_warning",
 		    auth_msg_n(app, r, "password.expires_soon", a->pw_days_left,
 			text, sizeof(text)));
-	if (home_alerts(app, r, ctx) != 0) {
+	if (home_alerts(app, r, ctx) != 0 || home_jobs(app, r, ctx) != 0) {
 		tval_free(ctx);
 		return RQ_UNAVAILABLE;
 	}

@@ -1,7 +1,8 @@
 /*
  * metrics: per-route request counters and duration histograms in a shared
  * anonymous mapping, counted with relaxed C11 atomics by every child and
- * rendered in the Prometheus text format by GET /metrics (loopback only).
+ * rendered in the Prometheus text format by GET /metrics (loopback only),
+ * followed by the job queue's gauges, read with one statement per scrape.
  * Counting never allocates, locks or logs; the region is created once by the
  * master before the first fork and never resized.
  */
@@ -13,6 +14,7 @@
 #include <sys/mman.h>
 
 #include "app.h"
+#include "jobstats.h"
 #include "log.h"
 #include "pool.h"
 #include "router.h"
@@ -277,15 +279,90 @@ metrics_render(
 		metrics_render_pool(board, out);
 }
 
+/* A label value as the text format wants it: backslash, double quote and
+ * newline escaped. Job types are [a-z_], but the column could hold
+ * anything a hand-written row put there. */
+static void
+metrics_label(struct buf *out, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\' || *v == '"')
+			buf_putc(out, '\\');
+		if (*v == '\n')
+			buf_puts(out, "\\n");
+		else
+			buf_putc(out, *v);
+	}
+}
+
+void
+metrics_render_jobs(const struct jobstats *st, struct buf *out)
+{
+	static const char *const states[] = {"pending", "running", "dead"};
+	const struct jobstats_type *t;
+	long long v;
+	size_t i, s;
+
+	buf_printf(out,
+	    "# HELP licheng_jobs_up 1 when the jobs table could be read "
+	    "for this scrape.\n"
+	    "# TYPE licheng_jobs_up gauge\n"
+	    "licheng_jobs_up %d\n",
+	    st != NULL);
+	if (st == NULL)
+		return;
+	buf_puts(out,
+	    "# HELP licheng_jobs Jobs not done, by type and state "
+	    "(pending includes those waiting for their backoff).\n"
+	    "# TYPE licheng_jobs gauge\n");
+	for (i = 0; i < st->n; i++) {
+		t = &st->types[i];
+		for (s = 0; s < ARRAY_SIZE(states); s++) {
+			v = s == 0   ? t->pending_due + t->pending_wait
+			    : s == 1 ? t->running
+				     : t->dead;
+			buf_puts(out, "licheng_jobs{type=\"");
+			metrics_label(out, t->type);
+			buf_printf(
+			    out, "\",state=\"%s\"} %lld\n", states[s], v);
+		}
+	}
+	buf_puts(out,
+	    "# HELP licheng_jobs_oldest_pending_seconds Seconds since the "
+	    "oldest pending job of a type was created (0 when none is "
+	    "pending).\n"
+	    "# TYPE licheng_jobs_oldest_pending_seconds gauge\n");
+	for (i = 0; i < st->n; i++) {
+		t = &st->types[i];
+		buf_puts(out, "licheng_jobs_oldest_pending_seconds{type=\"");
+		metrics_label(out, t->type);
+		buf_printf(out, "\"} %lld\n",
+		    t->oldest_pending > 0 ? t->oldest_pending : 0);
+	}
+}
+
+/*
+ * The job gauges cost one statement per scrape (jobstats_load). There is
+ * no licheng_jobs_done_total: InnoDB keeps no row counts, so counting the
+ * done jobs reads one index entry per job ever done — a scan that grows
+ * with the queue's history on every scrape. `licheng jobs` counts them
+ * when an operator asks.
+ */
 enum request_outcome
 metrics_get(struct app *app, struct request *r)
 {
+	struct jobstats st;
+	int jobs_ok;
+
 	if (!request_is_loopback(r))
 		return RQ_NOT_FOUND;
 	if (app->metrics == NULL)
 		return RQ_UNAVAILABLE;
 	metrics_render(
 	    app->metrics, app->pool ? pool_board(app->pool) : NULL, &r->body);
+	jobs_ok = jobstats_load(app_db(app), &st) == 0;
+	metrics_render_jobs(jobs_ok ? &st : NULL, &r->body);
+	jobstats_free(&st);
 	request_ok(r, 200, "text/plain; version=0.0.4; charset=utf-8");
 	return RQ_OK;
 }

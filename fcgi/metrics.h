@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct buf;
+struct jobstats;
 struct metrics;
 struct pool_board;
 
@@ -29,5 +30,10 @@ size_t metrics_status_slot(int status);
  * is not NULL, the pool's gauges and counters. */
 void metrics_render(
     const struct metrics *m, const struct pool_board *board, struct buf *out);
+
+/* Appends the job queue's gauges: licheng_jobs_up (0 when st is NULL: the
+ * table could not be read), licheng_jobs{type,state} for pending, running
+ * and dead, and licheng_jobs_oldest_pending_seconds{type}. */
+void metrics_render_jobs(const struct jobstats *st, struct buf *out);
 
 #endif
