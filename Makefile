@@ -81,6 +81,12 @@ $(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(FCGI_LIBOBJ) $(OUT)/liblicheng.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
 
+# test_scan also links the scan job it tests (workers/job_scan.c).
+$(OUT)/tests/unit/test_scan: $(OUT)/tests/unit/test_scan.o \
+    $(OUT)/workers/job_scan.o $(OUT)/liblicheng.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
+
 $(OUT)/tests/bench/%: $(OUT)/tests/bench/%.o $(OUT)/liblicheng.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
