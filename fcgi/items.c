@@ -283,6 +283,7 @@ it_item_ctx(struct app *app, const struct request *r, const struct item *it,
 	(void)tval_set_str(o, "state_label", auth_msg(app, r, key));
 	if (it->state == ITEM_ST_REJECTED)
 		(void)tval_set_str(o, "reason", it->cert_reason);
+	(void)tval_set_bool(o, "quarantined", it->state == ITEM_ST_QUARANTINED);
 	(void)tval_set_str(o, "description", it->description);
 	(void)tval_set_str(o, "created_at", it->created_at);
 	if (strcmp(it->updated_at, it->created_at) != 0)
