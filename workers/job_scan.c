@@ -1125,8 +1125,9 @@ job_scan_run(struct job_ctx *jc)
 			 jc->store, sha, jc->err, sizeof(jc->err))) < 0)
 			return -1;
 		if (moved > 0)
-			log_warn("object %s was quarantined before; %d copies "
-				 "uploaded again were moved to quarantine/",
+			log_warn("object %s was quarantined before; its "
+				 "copies uploaded again were moved to "
+				 "quarantine/ (roots: %d)",
 			    sha, moved);
 		return 0;
 	}
