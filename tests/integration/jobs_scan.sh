@@ -5,9 +5,8 @@
 # scan_signature set, an alert scan.infected for the school with its audit
 # rows; the student's /items says 已隔離 and why, the course's teacher gets
 # 404 for the file, the student's own download is refused with the message
-# (and audited). A clean PDF is scanned clean and, once hashed, the
-# course's teacher downloads it. With scan.mode command (the stack's
-# configuration changed and reloaded, put back at the end): a scanner that
+# (and audited). A clean PDF is scanned clean. With scan.mode command (the
+# stack's configuration changed and reloaded, put back at the end): a scanner that
 # fails twice then passes makes 3 attempts (error, error, ok); one that
 # always fails makes the job dead after jobs.max_attempts (3 here) with its
 # reason and an alert job.dead. A clamd that resets every connection (a
@@ -42,6 +41,7 @@ JOBS=()
 # reload and every child of the old configuration has gone (a child
 # finishes its job first), so that the next job runs with the new one.
 reloads() { grep -c '"func":"worker_reload","msg":"reloaded ' "$LOG_FILE" 2>/dev/null; }
+reloaded_since() { [ "$(reloads)" -gt "$1" ]; }
 old_children_gone() {
 	local p
 	for p in $OLD_CHILDREN; do kill -0 "$p" 2>/dev/null && return 1; done
@@ -52,7 +52,7 @@ reload_worker() {
 	before=$(reloads)
 	OLD_CHILDREN=$(pgrep -P "$(pid_of worker)")
 	kill -HUP "$(pid_of worker)" || return 1
-	wait_for 20 test "$(reloads)" -gt "$before" && wait_for 30 old_children_gone
+	wait_for 20 reloaded_since "$before" && wait_for 30 old_children_gone
 }
 cleanup() {
 	local s j
@@ -120,6 +120,8 @@ job_col() { app_sql "SELECT COALESCE($2, 'NULL') FROM jobs WHERE id = $1"; }
 job_state_is() { [ "$(job_col "$1" state)" = "$2" ]; }
 # attempts JOB: the results of its attempts in order, space-separated.
 attempts() { app_sql "SELECT GROUP_CONCAT(COALESCE(result, 'running') ORDER BY attempt SEPARATOR ' ') FROM job_attempts WHERE job_id = $1"; }
+# errors_at_least JOB N: JOB has N failed attempts or more.
+errors_at_least() { [ "$(app_sql "SELECT COUNT(*) FROM job_attempts WHERE job_id = $1 AND result = 'error'")" -ge "$2" ]; }
 file_of() { app_sql "SELECT public_id FROM item_files WHERE sha256 = '$1' ORDER BY id DESC LIMIT 1"; }
 item_of() { app_sql "SELECT i.public_id FROM items i JOIN item_files f ON f.item_id = i.id WHERE f.sha256 = '$1' ORDER BY f.id DESC LIMIT 1"; }
 # dl NAME FILE: GET /files/FILE with NAME's session; prints the status,
@@ -300,7 +302,7 @@ GSHA=$(place "$tmp/big.pdf")
 check "a 13 MB object is in both roots" test -n "$GSHA"
 GJOB=$(scan_job_for "$GSHA")
 JOBS+=("$GJOB")
-check "  its scan job fails and is retried" wait_for 90 test "$(app_sql "SELECT COUNT(*) FROM job_attempts WHERE job_id = $GJOB AND result = 'error'")" -ge 2
+check "  its scan job fails and is retried" wait_for 90 errors_at_least "$GJOB" 2
 check_match "  because clamd closed the connection past its limit" \
     "INSTREAM size limit exceeded|clamd closed the connection|Connection reset by peer" \
     "$(app_sql "SELECT error FROM job_attempts WHERE job_id = $GJOB AND result = 'error' ORDER BY attempt LIMIT 1")"
