@@ -956,7 +956,13 @@ scan_alert_school(struct db *db, const char *sha, const char *sig,
     size_t to)
 {
 	char target[80];
-	struct audit_event ev;
+	struct audit_event ev = {.actor = "system",
+	    .role = "system",
+	    .school = code,
+	    .ip = "",
+	    .event = "object.quarantined",
+	    .target = target,
+	    .outcome = "success"};
 	struct buf d;
 	size_t i;
 	int rc;
@@ -979,14 +985,6 @@ scan_alert_school(struct db *db, const char *sha, const char *sig,
 		    &d, "more", (long long)(to - from - SCAN_ALERT_ITEMS));
 	buf_putc(&d, '}');
 	str_printf(target, sizeof(target), "object:%s", sha);
-	memset(&ev, 0, sizeof(ev));
-	ev.actor = "system";
-	ev.role = "system";
-	ev.school = code;
-	ev.ip = "";
-	ev.event = "object.quarantined";
-	ev.target = target;
-	ev.outcome = "success";
 	ev.detail = d.data;
 	rc = alert_raise_tx(db, school_id, code, "scan.infected", "", d.data) ==
 		    0 &&

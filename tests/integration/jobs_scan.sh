@@ -142,6 +142,25 @@ place() { # FILE: the object in both roots and its row; prints the hash
 	printf '%s\n' "$s"
 }
 
+# check_dead NAME WHY: a new PDF (NAME.pdf) uploaded by s1 whose scan fails
+# on every delivery: the job is dead after jobs.max_attempts (3), its last
+# error matches WHY, an alert job.dead is raised, and the object is never
+# recorded clean.
+check_dead() {
+	local s job
+	pdf "$tmp/$1.pdf"
+	s=$(sha "$tmp/$1.pdf")
+	check_eq "a PDF is uploaded" 303 "$(upload s1 "$tmp/$1.pdf")"
+	job=$(job_of scan "$s")
+	JOBS+=("$job")
+	check "  its scan fails, is retried, and is dead in the end" wait_for 120 job_state_is "$job" dead
+	check_eq "  after jobs.max_attempts (3) failed attempts" "error error error" "$(attempts "$job")"
+	check_match "  with its reason" "$2" "$(job_col "$job" last_error)"
+	check_eq "  and an alert job.dead" 1 \
+	    "$(app_sql "SELECT COUNT(*) FROM alerts WHERE kind = 'job.dead' AND JSON_VALUE(detail, '$.job') = '$job'")"
+	check_eq "  the object is never clean" NULL "$(obj_col "$s" scan_result)"
+}
+
 # ---------------------------------------------------------- the school
 
 sa=${RUNID}a
@@ -260,17 +279,7 @@ check_eq "  and the object is clean" clean "$(obj_col "$FSHA" scan_result)"
 
 check "a scanner that always fails is loaded" \
     use_scan "mode: command" "command: \"$tmp/broken\"" "timeout: 10"
-pdf "$tmp/broken.pdf"
-BSHA=$(sha "$tmp/broken.pdf")
-check_eq "a PDF is uploaded" 303 "$(upload s1 "$tmp/broken.pdf")"
-BJOB=$(job_of scan "$BSHA")
-JOBS+=("$BJOB")
-check "  its scan job is dead in the end" wait_for 120 job_state_is "$BJOB" dead
-check_eq "  after jobs.max_attempts (3) attempts" "error error error" "$(attempts "$BJOB")"
-check_match "  with its reason" "exited with status 2.*signature database is missing" "$(job_col "$BJOB" last_error)"
-check_eq "  and an alert job.dead" 1 \
-    "$(app_sql "SELECT COUNT(*) FROM alerts WHERE kind = 'job.dead' AND JSON_VALUE(detail, '$.job') = '$BJOB'")"
-check_eq "  the object is never clean" NULL "$(obj_col "$BSHA" scan_result)"
+check_dead broken "exited with status 2.*signature database is missing"
 
 # ---------------------------------------------------------- resets
 
@@ -280,16 +289,7 @@ socat "UNIX-LISTEN:$RESET_SOCK,fork,mode=666" EXEC:/bin/true >/dev/null 2>&1 &
 SOCAT_PID=$!
 check "a listener that resets every connection is up (socat)" wait_for 10 test -S "$RESET_SOCK"
 check "scan.clamd_socket points at it" use_scan "mode: clamd" "clamd_socket: \"$RESET_SOCK\"" "timeout: 10"
-pdf "$tmp/reset.pdf"
-RSHA=$(sha "$tmp/reset.pdf")
-check_eq "a PDF is uploaded" 303 "$(upload s1 "$tmp/reset.pdf")"
-RJOB=$(job_of scan "$RSHA")
-JOBS+=("$RJOB")
-check "  its scan fails, is retried, and is dead in the end" wait_for 120 job_state_is "$RJOB" dead
-check_eq "  after 3 failed attempts" "error error error" "$(attempts "$RJOB")"
-check_match "  each failure is the connection's" "clamd closed the connection|Connection reset by peer" \
-    "$(job_col "$RJOB" last_error)"
-check_eq "  and the object is never clean" NULL "$(obj_col "$RSHA" scan_result)"
+check_dead reset "clamd closed the connection|Connection reset by peer"
 kill "$SOCAT_PID" 2>/dev/null
 SOCAT_PID=
 
