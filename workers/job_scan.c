@@ -581,24 +581,20 @@ scan_output_text(char *q, size_t qlen, const char *out, size_t n)
 	str_printf(q, qlen, ": %s", line);
 }
 
-void
-job_scan_command(const char *command, const char *path, int64_t timeout_ms,
+/* Starts command with path in a process group of its own (see
+ * scan_child_exec): its pid, with *out the read end of its stdout and
+ * stderr; -1 with the reason in res. */
+static pid_t
+scan_spawn(const char *command, const char *path, int *out,
     struct job_scan_result *res)
 {
-	const struct timespec nap = {0, 10 * 1000000L};
-	int64_t deadline = now_ms() + timeout_ms;
-	char out[SCAN_OUTPUT_MAX], q[SCAN_OUTPUT_MAX + 16], t[32], tmp[4096];
+	int pipefd[2] = {-1, -1}, errpipe[2] = {-1, -1}, devnull = -1, e = 0;
 	char *argv[3] = {NULL, NULL, NULL};
-	int pipefd[2] = {-1, -1}, errpipe[2] = {-1, -1}, devnull = -1;
-	int status = 0, exited = 0, eof = 0, e = 0, maxfd;
-	size_t nout = 0;
+	pid_t pid = -1;
 	struct rlimit rl;
-	struct pollfd pfd;
 	ssize_t r;
-	pid_t pid;
+	int maxfd;
 
-	scan_result_init(res);
-	scan_ms_text(t, sizeof(t), timeout_ms);
 	maxfd = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
 		rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 65536
 	    ? (int)rl.rlim_cur
@@ -621,84 +617,127 @@ job_scan_command(const char *command, const char *path, int64_t timeout_ms,
 		    command, argv, devnull, pipefd[1], errpipe[1], maxfd);
 	/* Either side may win the race to make the group. */
 	(void)setpgid(pid, pid);
-	(void)close(pipefd[1]);
 	(void)close(errpipe[1]);
-	pipefd[1] = errpipe[1] = -1;
+	errpipe[1] = -1;
 	/* Closed by a successful exec; the errno of a failed one. */
 	while ((r = read(errpipe[0], &e, sizeof(e))) == -1 && errno == EINTR)
 		;
 	if (r == (ssize_t)sizeof(e)) {
-		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 			;
 		str_printf(res->err, sizeof(res->err),
 		    "cannot run scan.command %s: %s", command, strerror(e));
+		pid = -1;
 		goto out;
 	}
 	(void)fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-	/* Read its output until it exits (and the pipe is drained) or time
-	 * is up; a scanner that exits while something it started keeps the
-	 * pipe open is not waited for beyond its own exit. */
-	while (!exited || !eof) {
+	*out = pipefd[0];
+	pipefd[0] = -1;
+out:
+	free(argv[0]);
+	free(argv[1]);
+	if (devnull != -1)
+		(void)close(devnull);
+	for (e = 0; e < 2; e++) {
+		if (pipefd[e] != -1)
+			(void)close(pipefd[e]);
+		if (errpipe[e] != -1)
+			(void)close(errpipe[e]);
+	}
+	return pid;
+}
+
+/* Reads the scanner's output from fd (keeping the first sizeof out bytes
+ * in out, *nout) until it has exited and the pipe is drained, or the
+ * deadline passes: 0 with its wait status in *status, -1 when time was up
+ * (its group is killed and reaped), -2 when waitpid failed. A scanner that
+ * exits while something it started keeps the pipe open is not waited for
+ * beyond its own exit: that group is killed too. */
+static int
+scan_collect(pid_t pid, int fd, int64_t deadline, char *out, size_t outlen,
+    size_t *nout, int *status)
+{
+	const struct timespec nap = {0, 10 * 1000000L};
+	int exited = 0, eof = 0;
+	struct pollfd pfd;
+	char tmp[4096];
+	size_t k;
+	ssize_t r;
+	pid_t w;
+
+	*nout = 0;
+	for (;;) {
 		if (!eof) {
-			r = read(pipefd[0], tmp, sizeof(tmp));
+			r = read(fd, tmp, sizeof(tmp));
 			if (r > 0) {
-				if (nout < sizeof(out)) {
-					size_t k = (size_t)r;
-					if (k > sizeof(out) - nout)
-						k = sizeof(out) - nout;
-					memcpy(out + nout, tmp, k);
-					nout += k;
-				}
+				k = (size_t)r < outlen - *nout ? (size_t)r
+							       : outlen - *nout;
+				memcpy(out + *nout, tmp, k);
+				*nout += k;
 				continue;
 			}
 			if (r == 0 || (errno != EAGAIN && errno != EINTR))
 				eof = 1;
 		}
-		if (!exited) {
-			pid_t w = waitpid(pid, &status, WNOHANG);
-			if (w == pid) {
-				/* Read once more: what it wrote last. */
-				exited = 1;
-				continue;
-			}
-			if (w == -1 && errno != EINTR) {
-				str_printf(res->err, sizeof(res->err),
-				    "waitpid: %s", strerror(errno));
+		if (exited) {
+			/* Read once more after the exit, then done; what it
+			 * left running and holding the pipe goes. */
+			if (!eof)
 				(void)kill(-pid, SIGKILL);
-				goto out;
-			}
+			return 0;
 		}
-		if (exited && !eof) {
-			/* Drained what is there after its exit; whatever it
-			 * left running and holding the pipe goes with its
-			 * group. */
+		w = waitpid(pid, status, WNOHANG);
+		if (w == pid) {
+			exited = 1;
+			continue;
+		}
+		if (w == -1 && errno != EINTR) {
 			(void)kill(-pid, SIGKILL);
-			break;
+			return -2;
 		}
-		if (exited)
-			break;
 		if (now_ms() >= deadline) {
 			(void)kill(-pid, SIGKILL);
-			while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			while (waitpid(pid, status, 0) == -1 && errno == EINTR)
 				;
-			scan_output_text(q, sizeof(q), out, nout);
-			str_printf(res->err, sizeof(res->err),
-			    "scan.command did not finish within %s "
-			    "(scan.timeout) and was killed%s",
-			    t, q);
-			goto out;
+			return -1;
 		}
 		if (eof) {
 			(void)nanosleep(&nap, NULL);
 			continue;
 		}
-		pfd.fd = pipefd[0];
+		pfd.fd = fd;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
 		(void)poll(&pfd, 1, 100);
 	}
+}
+
+void
+job_scan_command(const char *command, const char *path, int64_t timeout_ms,
+    struct job_scan_result *res)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	char out[SCAN_OUTPUT_MAX], q[SCAN_OUTPUT_MAX + 16], t[32];
+	int fd = -1, status = 0, rc;
+	size_t nout = 0;
+	pid_t pid;
+
+	scan_result_init(res);
+	scan_ms_text(t, sizeof(t), timeout_ms);
+	if ((pid = scan_spawn(command, path, &fd, res)) == -1)
+		return;
+	rc = scan_collect(pid, fd, deadline, out, sizeof(out), &nout, &status);
+	(void)close(fd);
 	scan_output_text(q, sizeof(q), out, nout);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	if (rc == -2) {
+		str_printf(
+		    res->err, sizeof(res->err), "waitpid: %s", strerror(errno));
+	} else if (rc == -1) {
+		str_printf(res->err, sizeof(res->err),
+		    "scan.command did not finish within %s (scan.timeout) "
+		    "and was killed%s",
+		    t, q);
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		res->verdict = JOB_SCAN_CLEAN;
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 1) {
 		res->verdict = JOB_SCAN_INFECTED;
@@ -713,17 +752,6 @@ job_scan_command(const char *command, const char *path, int64_t timeout_ms,
 		str_printf(res->err, sizeof(res->err),
 		    "scan.command was killed by signal %d (%s)%s",
 		    WTERMSIG(status), strsignal(WTERMSIG(status)), q);
-	}
-out:
-	free(argv[0]);
-	free(argv[1]);
-	if (devnull != -1)
-		(void)close(devnull);
-	for (e = 0; e < 2; e++) {
-		if (pipefd[e] != -1)
-			(void)close(pipefd[e]);
-		if (errpipe[e] != -1)
-			(void)close(errpipe[e]);
 	}
 }
 
