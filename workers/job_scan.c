@@ -718,7 +718,7 @@ job_scan_command(const char *command, const char *path, int64_t timeout_ms,
 {
 	int64_t deadline = now_ms() + timeout_ms;
 	char out[SCAN_OUTPUT_MAX], q[SCAN_OUTPUT_MAX + 16], t[32];
-	int fd = -1, status = 0, rc;
+	int fd = -1, status = 0, rc, e;
 	size_t nout = 0;
 	pid_t pid;
 
@@ -727,11 +727,12 @@ job_scan_command(const char *command, const char *path, int64_t timeout_ms,
 	if ((pid = scan_spawn(command, path, &fd, res)) == -1)
 		return;
 	rc = scan_collect(pid, fd, deadline, out, sizeof(out), &nout, &status);
+	e = errno;
 	(void)close(fd);
 	scan_output_text(q, sizeof(q), out, nout);
 	if (rc == -2) {
 		str_printf(
-		    res->err, sizeof(res->err), "waitpid: %s", strerror(errno));
+		    res->err, sizeof(res->err), "waitpid: %s", strerror(e));
 	} else if (rc == -1) {
 		str_printf(res->err, sizeof(res->err),
 		    "scan.command did not finish within %s (scan.timeout) "
