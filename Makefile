@@ -81,6 +81,14 @@ $(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(FCGI_LIBOBJ) $(OUT)/liblicheng.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
 
+# test_jobs links the worker's objects (all but main.o) instead: the job
+# runner's backoff and its parsers.
+WORK_LIBOBJ := $(filter-out $(OUT)/workers/main.o,$(call obj,$(WORK_SRC)))
+$(OUT)/tests/unit/test_jobs: $(OUT)/tests/unit/test_jobs.o $(WORK_LIBOBJ) \
+    $(OUT)/liblicheng.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
+
 # test_scan also links the scan job it tests (workers/job_scan.c).
 $(OUT)/tests/unit/test_scan: $(OUT)/tests/unit/test_scan.o \
     $(OUT)/workers/job_scan.o $(OUT)/liblicheng.a

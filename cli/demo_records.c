@@ -288,7 +288,7 @@ demo_item(const struct conf *c, struct db *db, uint64_t school_id,
 	    db_commit(db) != 0)
 		goto rollback;
 	kv = kv_new(c);
-	items_publish(kv, &jobs);
+	items_publish(kv, db, &jobs);
 	kv_free(kv);
 	printf("Demo item: the demo student's course learning outcome for "
 	       "DEMO-MATH (%s, %zu bytes)\n",

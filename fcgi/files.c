@@ -562,7 +562,7 @@ files_repair(struct app *app, struct request *r, const char *sha256,
 	}
 	/* Published after the commit; when Redis does not take it the row
 	 * stays pending for the reconciler. */
-	(void)queue_publish(app_kv(app), "repair", id);
+	(void)queue_publish(app_kv(app), db, "repair", id);
 out:
 	buf_free(&payload);
 	buf_free(&d);

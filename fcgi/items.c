@@ -1205,7 +1205,7 @@ it_create_record(struct app *app, struct request *r, uint64_t student,
 		    u->login);
 		return RQ_UNAVAILABLE;
 	}
-	items_publish(app_kv(app), &jobs);
+	items_publish(app_kv(app), db, &jobs);
 	request_redirect(r, "/items?done=created");
 	return RQ_OK;
 }
@@ -1522,7 +1522,7 @@ it_change_record(struct app *app, struct request *r, const struct item *it,
 		(void)db_rollback(db);
 		return RQ_UNAVAILABLE;
 	}
-	items_publish(app_kv(app), &jobs);
+	items_publish(app_kv(app), db, &jobs);
 	str_printf(to, sizeof(to), "/items/%s?done=changed", it->public_id);
 	request_redirect(r, to);
 	return RQ_OK;

@@ -264,8 +264,9 @@ items_change_tx(struct db *db, const struct item *it, uint64_t user_id,
 enum items_change items_delete_tx(struct db *db, const struct item *it,
     int confirmed, enum item_cert *cert_was);
 
-/* Publishes the jobs after the commit (a job that Redis does not take is
- * published later by the reconciler). */
-void items_publish(struct kv *kv, const struct item_jobs *jobs);
+/* Publishes the jobs after the commit and records it in their rows, on db
+ * outside any transaction (a job that Redis does not take is published
+ * later by the reconciler). */
+void items_publish(struct kv *kv, struct db *db, const struct item_jobs *jobs);
 
 #endif

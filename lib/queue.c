@@ -49,17 +49,35 @@ queue_enqueue_tx(
 }
 
 int
-queue_publish(struct kv *kv, const char *type, uint64_t id)
+queue_publish(struct kv *kv, struct db *db, const char *type, uint64_t id)
 {
-	char stream[96], idtext[24];
+	char stream[256], idtext[24];
+	const char *argv[5];
+	size_t argvlen[5];
+	struct db_param p[1];
 	redisReply *rep;
-	int rc = -1;
+	int n, rc = -1;
 
-	if (!queue_type_ok(type))
+	if (!queue_type_ok(type)) {
+		log_error("queue: bad job type \"%s\"", type);
 		return -1;
-	str_printf(stream, sizeof(stream), "%sjobs:%s", kv_prefix(kv), type);
+	}
+	n = snprintf(stream, sizeof(stream), "%sjobs:%s", kv_prefix(kv), type);
+	if (n < 0 || (size_t)n >= sizeof(stream)) {
+		log_error("queue: the stream name of %s does not fit in %zu "
+			  "bytes; shorten redis.prefix",
+		    type, sizeof(stream));
+		return -1;
+	}
 	str_printf(idtext, sizeof(idtext), "%" PRIu64, id);
-	rep = kv_cmd(kv, "XADD %s * job %s", stream, idtext);
+	argv[0] = "XADD";
+	argv[1] = stream;
+	argv[2] = "*";
+	argv[3] = "job";
+	argv[4] = idtext;
+	for (n = 0; n < 5; n++)
+		argvlen[n] = strlen(argv[n]);
+	rep = kv_cmdargv(kv, 5, argv, argvlen);
 	if (rep != NULL && rep->type == REDIS_REPLY_STRING)
 		rc = 0;
 	if (rc != 0)
@@ -71,5 +89,17 @@ queue_publish(struct kv *kv, const char *type, uint64_t id)
 			: kv_errstr(kv));
 	if (rep != NULL)
 		freeReplyObject(rep);
-	return rc;
+	if (rc != 0)
+		return -1;
+	/* Only a pending row: a worker may already have claimed it. */
+	p[0] = DB_INT((long long)id);
+	if (db_exec(db,
+		"UPDATE jobs SET published_at = UTC_TIMESTAMP(6) WHERE id = ? "
+		"AND state = 'pending'",
+		p, 1, NULL, NULL) != 0)
+		log_warn("queue: job %" PRIu64 " (%s) is in Redis but its "
+			 "published_at was not recorded (%s); the reconciler "
+			 "may publish it once more",
+		    id, type, db_errstr(db));
+	return 0;
 }

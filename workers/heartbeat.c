@@ -242,6 +242,73 @@ heartbeat_reap(struct heartbeat *hb, struct pool *p, int all)
 	return rc;
 }
 
+/* Publishes the record of child pid (in slot, under master) as busy with
+ * job since the wall-clock second since, and its place in the workers set.
+ * 0 or -1. */
+static int
+heartbeat_busy_record(struct heartbeat *hb, long pid, long master, int slot,
+    const char *job, long long since, unsigned long long served)
+{
+	char id[HEARTBEAT_ID_MAX], key[HEARTBEAT_KEY_MAX];
+	char workers[HEARTBEAT_KEY_MAX];
+	long long now = (long long)time(NULL);
+
+	snprintf(id, sizeof(id), "%s:%ld", hb->host, pid);
+	if (heartbeat_key(hb, key, sizeof(key), "worker", id) != 0 ||
+	    heartbeat_key(hb, workers, sizeof(workers), "workers", NULL) != 0)
+		return -1;
+	if (heartbeat_reply(hb,
+		kv_cmd(hb->kv,
+		    "HSET %s host %s pid %ld master %ld slot %d state busy "
+		    "job %s since %lld served %llu heartbeat %lld",
+		    key, hb->host, pid, master, slot, job, since, served, now),
+		"HSET") != 0 ||
+	    heartbeat_reply(hb,
+		kv_cmd(hb->kv, "EXPIRE %s %d", key, 3 * hb->interval),
+		"EXPIRE") != 0 ||
+	    heartbeat_reply(hb,
+		kv_cmd(hb->kv, "ZADD %s %lld %s", workers, now, id),
+		"ZADD") != 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * A child busy with a long job cannot beat, so its master publishes for it
+ * what the scoreboard says it is doing ("probe #12" since when), which also
+ * keeps its record from expiring while the job runs. The child's own beat
+ * takes over when the job is done.
+ */
+int
+heartbeat_master_busy(struct heartbeat *hb, struct pool *p)
+{
+	struct pool_board *b = pool_board(p);
+	char what[POOL_WHAT_MAX];
+	long long busy, since;
+	int i, pid;
+
+	for (i = 0; i < b->nslots; i++) {
+		struct pool_slot *s = &b->slots[i];
+
+		pid = atomic_load(&s->pid);
+		busy = atomic_load(&s->busy_since);
+		if (pid <= 0 || busy == 0 ||
+		    atomic_load(&s->state) != POOL_SLOT_ACTIVE)
+			continue;
+		/* Advisory text written by the child: copied, terminated. */
+		memcpy(what, s->what, sizeof(what));
+		what[sizeof(what) - 1] = '\0';
+		if (what[0] == '\0' || strcmp(what, "heartbeat") == 0)
+			continue;
+		since = (long long)time(NULL) - (now_ms() - busy) / 1000;
+		if (heartbeat_busy_record(hb, pid, (long)hb->pid, i, what,
+			since, atomic_load(&s->served)) != 0)
+			return -1;
+	}
+	heartbeat_recovered(hb);
+	return 0;
+}
+
 int
 heartbeat_master_beat(struct heartbeat *hb, struct pool *p)
 {
@@ -299,29 +366,17 @@ heartbeat_master_gone(struct heartbeat *hb, struct pool *p)
 int
 heartbeat_child_beat(struct heartbeat *hb, struct pool *p, int slot)
 {
-	char key[HEARTBEAT_KEY_MAX], workers[HEARTBEAT_KEY_MAX];
+	char key[HEARTBEAT_KEY_MAX];
 	struct pool_slot *s = &pool_board(p)->slots[slot];
 	long long now;
 	int rc = -1;
 
-	if (heartbeat_key(hb, key, sizeof(key), "worker", hb->id) != 0 ||
-	    heartbeat_key(hb, workers, sizeof(workers), "workers", NULL) != 0)
+	if (heartbeat_key(hb, key, sizeof(key), "worker", hb->id) != 0)
 		return -1;
 	pool_child_busy(p, slot, "heartbeat");
-	now = (long long)time(NULL);
-	if (heartbeat_reply(hb,
-		kv_cmd(hb->kv,
-		    "HSET %s host %s pid %ld master %ld slot %d state busy "
-		    "job heartbeat since %lld served %llu heartbeat %lld",
-		    key, hb->host, (long)hb->pid, (long)hb->master, slot, now,
-		    atomic_load(&s->served), now),
-		"HSET") != 0 ||
-	    heartbeat_reply(hb,
-		kv_cmd(hb->kv, "EXPIRE %s %d", key, 3 * hb->interval),
-		"EXPIRE") != 0 ||
-	    heartbeat_reply(hb,
-		kv_cmd(hb->kv, "ZADD %s %lld %s", workers, now, hb->id),
-		"ZADD") != 0) {
+	if (heartbeat_busy_record(hb, (long)hb->pid, (long)hb->master, slot,
+		"heartbeat", (long long)time(NULL),
+		atomic_load(&s->served)) != 0) {
 		pool_child_idle(p, slot);
 		return -1;
 	}

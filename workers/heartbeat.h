@@ -1,7 +1,9 @@
 /*
  * heartbeat: the Redis records through which licheng-fcgi's /status and the
  * operators see every worker master and child on every host. Each process
- * publishes only its own record over its own connection; records expire after
+ * publishes its own record over its own connection, except that a master
+ * publishes for a child busy with a job (which cannot beat until the job is
+ * done) what the pool's scoreboard says it is doing; records expire after
  * three missed heartbeats, so nothing here may ever be needed for a job to
  * run, and a Redis outage must never stop a worker.
  *
@@ -32,6 +34,11 @@ void heartbeat_free(struct heartbeat *hb);
  * minutes and removes the records of its own children that died without
  * cleaning up (kill -9). 0 or -1; a failure is logged once per outage. */
 int heartbeat_master_beat(struct heartbeat *hb, struct pool *p);
+/* Master, about once a second: publishes, for each child busy with a job
+ * (which cannot beat until it is done), state busy, its job ("probe #12")
+ * and since, from the pool's scoreboard, and keeps its record from
+ * expiring. 0 or -1; a failure is logged once per outage. */
+int heartbeat_master_busy(struct heartbeat *hb, struct pool *p);
 /* Master, on exit: removes its record and any record of its children still
  * left. 0 or -1. */
 int heartbeat_master_gone(struct heartbeat *hb, struct pool *p);

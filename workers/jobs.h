@@ -14,12 +14,14 @@
  *     BLOCK jobs.block_ms, and now and then XAUTOCLAIMs entries idle longer
  *     than jobs.visibility_timeout (their consumer died or hangs).
  *  2. It claims the row: UPDATE ... SET state='running', attempts+1,
- *     claimed_by, claimed_at WHERE id=? AND state IN ('pending','running')
+ *     claimed_by, claimed_at WHERE id=? AND (state='pending' OR
+ *     state='running' under a claim older than half the visibility timeout)
  *     AND not_before <= now. A row that is done or dead: the entry is
  *     acknowledged and deleted (a duplicate). A row not yet due: the entry
  *     is acknowledged and deleted too; the reconciler publishes it when its
  *     backoff is over. A running row claimed from a dead consumer records
- *     that attempt as lost.
+ *     that attempt as lost; one claimed recently belongs to a live consumer
+ *     and is skipped like a duplicate.
  *  3. The handler runs (below). Its database effects and "state = done"
  *     commit in one transaction; only then XACK and XDEL (never MAXLEN: on
  *     Redis 7.0 it deletes entries that are still pending).
@@ -105,7 +107,9 @@ struct jobs;
  * owns the result and frees it with jobs_free. */
 struct jobs *
 jobs_new(const struct conf *c, struct db *db, struct pool *p, int slot);
-/* Closes the connection and frees j; accepts NULL. */
+/* Publishes again the entries j read but did not run (so that a stopping
+ * child does not leave them to XAUTOCLAIM), closes the connection and frees
+ * j; accepts NULL. */
 void jobs_free(struct jobs *j);
 
 /*

@@ -3,7 +3,8 @@
  * configuration, opens the log, writes the pid file and hands the children
  * to lib/pool; it publishes its heartbeat and reloads on SIGHUP, and it never
  * runs a job itself. A child opens its own Redis and MariaDB handles and
- * never touches the master's.
+ * never touches the master's; between heartbeats and the account sweep it
+ * runs jobs (workers/jobs.c), one at a time.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include "conf.h"
 #include "db.h"
 #include "heartbeat.h"
+#include "jobs.h"
 #include "log.h"
 #include "pidfile.h"
 #include "pool.h"
@@ -155,6 +157,7 @@ worker_child_main(struct pool *p, int slot, void *arg)
 	struct worker *w = arg;
 	struct heartbeat *hb;
 	struct sweep *sw;
+	struct jobs *jobs;
 	struct db *db;
 	int64_t next, interval;
 
@@ -167,6 +170,7 @@ worker_child_main(struct pool *p, int slot, void *arg)
 	/* The job queue's database handle; it connects on first use. */
 	db = db_new(w->conf, DB_WORKER);
 	sw = sweep_new(w->conf, db, slot);
+	jobs = jobs_new(w->conf, db, p, slot);
 	interval =
 	    (int64_t)(w->conf->worker_heartbeat > 0 ? w->conf->worker_heartbeat
 						    : 1) *
@@ -187,9 +191,15 @@ worker_child_main(struct pool *p, int slot, void *arg)
 		}
 		if (sweep_poll(sw, p, slot))
 			continue;
+		/* A job (or the reconciler) ran: look for the next one at
+		 * once. Nothing to do, or an outage: nap as before. A stop
+		 * asked during a job is seen here, after it finished. */
+		if (jobs_poll(jobs))
+			continue;
 		worker_nap(next - now_ms());
 	}
 	heartbeat_child_gone(hb);
+	jobs_free(jobs);
 	sweep_free(sw);
 	db_free(db);
 	heartbeat_free(hb);
@@ -216,12 +226,14 @@ worker_tick(struct pool *p, void *arg)
 	int64_t now = now_ms();
 
 	store_sweep_start(&w->store, &w->store_retry_at, w->conf, DB_WORKER);
-	if (now < w->next_beat)
-		return;
-	w->next_beat = now + (int64_t)w->conf->worker_heartbeat * 1000;
 	if (w->hb == NULL)
 		w->hb = heartbeat_new(w->conf, w->master);
-	heartbeat_master_beat(w->hb, p);
+	if (now >= w->next_beat) {
+		w->next_beat = now + (int64_t)w->conf->worker_heartbeat * 1000;
+		heartbeat_master_beat(w->hb, p);
+	}
+	/* Every tick: a child that took a job shows it within a second. */
+	heartbeat_master_busy(w->hb, p);
 }
 
 static int

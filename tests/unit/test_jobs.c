@@ -1,0 +1,137 @@
+/*
+ * test_jobs: the job runner's pure parts — the backoff between attempts
+ * (base doubling per attempt, capped), the strict parse of a stream entry's
+ * job id, and the probe job's payload parser.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "../../workers/jobs.h"
+#include "../../workers/jobs_parse.h"
+#include "../harness.h"
+
+static void
+test_backoff(void)
+{
+	CHECK(jobs_backoff_ms(1, 30, 2) == 1000);
+	CHECK(jobs_backoff_ms(1, 30, 3) == 2000);
+	CHECK(jobs_backoff_ms(1, 30, 4) == 4000);
+	CHECK(jobs_backoff_ms(1, 30, 5) == 8000);
+	CHECK(jobs_backoff_ms(1, 30, 6) == 16000);
+	CHECK(jobs_backoff_ms(1, 30, 7) == 30000); /* capped */
+	CHECK(jobs_backoff_ms(1, 30, 100) == 30000);
+	CHECK(jobs_backoff_ms(10, 3600, 2) == 10000);
+	CHECK(jobs_backoff_ms(10, 3600, 10) == 2560000);
+	CHECK(jobs_backoff_ms(10, 3600, 11) == 3600000);
+	CHECK(jobs_backoff_ms(10, 3600, 1000000) == 3600000);
+	CHECK(jobs_backoff_ms(3600, 86400, 50) == 86400000);
+	/* attempt 1 (or less) waits as long as attempt 2 */
+	CHECK(jobs_backoff_ms(5, 60, 1) == 5000);
+	CHECK(jobs_backoff_ms(5, 60, 0) == 5000);
+}
+
+static int
+id_is(const char *s, uint64_t want)
+{
+	uint64_t id = 12345;
+
+	return jobs_parse_id(s, strlen(s), &id) == 0 && id == want;
+}
+
+static int
+id_bad(const char *s)
+{
+	uint64_t id = 12345;
+
+	return jobs_parse_id(s, strlen(s), &id) == -1 && id == 0;
+}
+
+static void
+test_ids(void)
+{
+	uint64_t id;
+
+	CHECK(id_is("1", 1));
+	CHECK(id_is("42", 42));
+	CHECK(id_is("18446744073709551615", UINT64_MAX));
+	CHECK(id_bad(""));
+	CHECK(id_bad("0"));
+	CHECK(id_bad("007"));
+	CHECK(id_bad("abc"));
+	CHECK(id_bad("12abc"));
+	CHECK(id_bad("-1"));
+	CHECK(id_bad("+1"));
+	CHECK(id_bad(" 1"));
+	CHECK(id_bad("1 "));
+	CHECK(id_bad("1.0"));
+	CHECK(id_bad("0x10"));
+	CHECK(id_bad("18446744073709551616"));
+	CHECK(id_bad("99999999999999999999"));
+	CHECK(id_bad("123456789012345678901"));
+	/* Only len bytes count: an embedded NUL or a longer buffer. */
+	CHECK(jobs_parse_id("12\0" "3", 4, &id) == -1);
+	CHECK(jobs_parse_id("123", 2, &id) == 0 && id == 12);
+	CHECK(jobs_parse_id(NULL, 0, &id) == -1);
+}
+
+static int
+probe_ok(const char *payload, long want)
+{
+	char err[256] = "";
+	long ms = -1;
+
+	return job_probe_parse(payload, &ms, err, sizeof(err)) == 0 &&
+	    ms == want && err[0] == '\0';
+}
+
+static int
+probe_bad(const char *payload, const char *says)
+{
+	char err[256] = "";
+	long ms = -1;
+
+	return job_probe_parse(payload, &ms, err, sizeof(err)) == -1 &&
+	    ms == 0 && strstr(err, says) != NULL;
+}
+
+static void
+test_probe(void)
+{
+	CHECK(probe_ok("{}", 0));
+	CHECK(probe_ok(" { } ", 0));
+	CHECK(probe_ok("{\"sleep_ms\":0}", 0));
+	CHECK(probe_ok("{\"sleep_ms\": 6000}", 6000));
+	CHECK(probe_ok("\n{ \"sleep_ms\" :\t600000 }\r\n", 600000));
+	CHECK(probe_bad("", "not a JSON object"));
+	CHECK(probe_bad("[]", "not a JSON object"));
+	CHECK(probe_bad("null", "not a JSON object"));
+	CHECK(probe_bad("{", "unknown field"));
+	CHECK(probe_bad("{}}", "trailing data"));
+	CHECK(probe_bad("{} x", "trailing data"));
+	CHECK(probe_bad("{\"sleep_ms\": 615}} {}", "trailing data"));
+	CHECK(probe_bad("{\"sleep\":5}", "unknown field"));
+	CHECK(probe_bad("{\"sleep_msx\":5}", "unknown field"));
+	CHECK(probe_bad("{\"sleep_ms\"5}", "expected ':'"));
+	CHECK(probe_bad("{\"sleep_ms\":}", "integer from 0 to 600000"));
+	CHECK(probe_bad("{\"sleep_ms\":-1}", "integer from 0 to 600000"));
+	CHECK(probe_bad("{\"sleep_ms\":600001}", "integer from 0 to 600000"));
+	CHECK(probe_bad(
+	    "{\"sleep_ms\":99999999999999999999999}", "integer from 0"));
+	CHECK(probe_bad("{\"sleep_ms\":1.5}", "integer from 0 to 600000"));
+	CHECK(probe_bad("{\"sleep_ms\":1e3}", "integer from 0 to 600000"));
+	CHECK(probe_bad("{\"sleep_ms\":\"5\"}", "integer from 0 to 600000"));
+	CHECK(probe_bad("{\"sleep_ms\":05}", "leading zero"));
+	CHECK(probe_bad("{\"sleep_ms\":5,\"x\":1}", "more than one field"));
+	CHECK(probe_bad("{\"sleep_ms\":5 6}", "expected '}'"));
+	CHECK(probe_bad("{\"sleep_ms\":5", "expected '}'"));
+	CHECK(probe_bad(NULL, "missing"));
+}
+
+int
+main(void)
+{
+	test_backoff();
+	test_ids();
+	test_probe();
+	return harness_done();
+}
