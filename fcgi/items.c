@@ -284,6 +284,8 @@ it_item_ctx(struct app *app, const struct request *r, const struct item *it,
 	if (it->state == ITEM_ST_REJECTED)
 		(void)tval_set_str(o, "reason", it->cert_reason);
 	(void)tval_set_bool(o, "quarantined", it->state == ITEM_ST_QUARANTINED);
+	/* A file with no good copy left: what the student can do. */
+	(void)tval_set_bool(o, "lost", it->state == ITEM_ST_LOST);
 	(void)tval_set_str(o, "description", it->description);
 	(void)tval_set_str(o, "created_at", it->created_at);
 	if (strcmp(it->updated_at, it->created_at) != 0)

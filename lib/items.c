@@ -26,8 +26,8 @@ static const char *const items_kind_names[ITEM_KIND__MAX] = {
 static const char *const items_slot_names[ITEM_SLOT__MAX] = {"doc", "video"};
 static const char *const items_cert_names[ITEM_CERT__MAX] = {
     "none", "pending", "certified", "rejected"};
-static const char *const items_state_names[ITEM_ST__MAX] = {
-    "quarantined", "checking", "pending", "certified", "rejected", "no_cert"};
+static const char *const items_state_names[ITEM_ST__MAX] = {"quarantined",
+    "checking", "pending", "certified", "rejected", "no_cert", "lost"};
 
 /* Entry i of a names table of n, or "" past its end. */
 static const char *
@@ -91,11 +91,17 @@ items_cert_parse(const char *s)
 
 enum item_check
 items_check(const char *verified_at, const char *verify_result,
-    const char *scan_result, const char *quarantined_at)
+    const char *scan_result, const char *quarantined_at, const char *lost_at)
 {
 	if (quarantined_at != NULL ||
 	    (scan_result != NULL && strcmp(scan_result, "infected") == 0))
 		return ITEM_CHECK_QUARANTINED;
+	/* The hash job found no good copy left (it records both). */
+	if (lost_at != NULL ||
+	    (verify_result != NULL &&
+		(strcmp(verify_result, "mismatch") == 0 ||
+		    strcmp(verify_result, "missing") == 0)))
+		return ITEM_CHECK_LOST;
 	if (verified_at == NULL || verify_result == NULL ||
 	    (strcmp(verify_result, "ok") != 0 &&
 		strcmp(verify_result, "repaired") != 0))
@@ -110,14 +116,18 @@ items_state(enum item_kind kind, enum item_cert cert,
     const enum item_check *checks, size_t n)
 {
 	size_t i;
-	int waiting = 0;
+	int waiting = 0, lost = 0;
 
 	for (i = 0; i < n; i++) {
 		if (checks[i] == ITEM_CHECK_QUARANTINED)
 			return ITEM_ST_QUARANTINED;
-		if (checks[i] != ITEM_CHECK_CLEAN)
+		if (checks[i] == ITEM_CHECK_LOST)
+			lost = 1;
+		else if (checks[i] != ITEM_CHECK_CLEAN)
 			waiting = 1;
 	}
+	if (lost)
+		return ITEM_ST_LOST;
 	/* An item without any current file has nothing checked yet. */
 	if (waiting || n == 0)
 		return ITEM_ST_CHECKING;
@@ -176,54 +186,25 @@ items_term_label(long year, long semester, char out[ITEMS_TERM_LEN + 1])
 
 /* An item with one of its files (NULLs when it has none) and the file's
  * object; the columns of enum items_col. */
-#define ITEMS_SELECT                                                                                                                           \
-	"SELECT i.id, i.public_id, i.school_id, i.student_id, i.term_id, "                                                                     \
-	"t.year, t.semester, i.kind, COALESCE(i.course_id, 0), "                                                                               \
-	"COALESCE(c.public_id, ''), COALESCE(c.code, ''), "                                                                                    \
-	"COALESCE(c.name, ''), COALESCE(i.category, ''), i.description, "                                                                      \
-	"i.cert_state, " ITEMS_TIME(                                                                                                           \
-	    "i.cert_at") ", "                                                                                                                  \
-			 "COALESCE(i.cert_reason, "                                                                                            \
-			 "''), i.submitted_at IS NOT "                                                                                         \
-			 "NULL, "                                                                                                              \
-			 "i.version, " ITEMS_TIME(                                                                                             \
-			     "i."                                                                                                              \
-			     "cr"                                                                                                              \
-			     "ea"                                                                                                              \
-			     "te"                                                                                                              \
-			     "d_"                                                                                                              \
-			     "a"                                                                                                               \
-			     "t") ", " ITEMS_TIME("i.updated_at") ", "                                                                         \
-								  "i."                                                                         \
-								  "deleted"                                                                    \
-								  "_at IS "                                                                    \
-								  "NOT "                                                                       \
-								  "NULL, "                                                                     \
-								  "f."                                                                         \
-								  "public_"                                                                    \
-								  "id, "                                                                       \
-								  "f.slot,"                                                                    \
-								  " f."                                                                        \
-								  "version"                                                                    \
-								  ", "                                                                         \
-								  "f."                                                                         \
-								  "sha256,"                                                                    \
-								  " f."                                                                        \
-								  "size, "                                                                     \
-								  "f.mime,"                                                                    \
-								  " f."                                                                        \
-								  "origina"                                                                    \
-								  "l_name,"                                                                    \
-								  " " ITEMS_TIME("f.uploaded_at") ", " ITEMS_TIME(                             \
-								      "f."                                                                     \
-								      "rep"                                                                    \
-								      "lac"                                                                    \
-								      "ed_"                                                                    \
-								      "at") ", "                                                               \
-									    "o.verified_at, o.verify_result, o.scan_result, o.quarantined_at " \
-									    "FROM items i JOIN terms t ON t.id = i.term_id AND "               \
-									    "t.school_id = i.school_id LEFT JOIN courses c ON c.id = "         \
-									    "i.course_id AND c.school_id = i.school_id "
+// clang-format off
+#define ITEMS_SELECT                                                           \
+	"SELECT i.id, i.public_id, i.school_id, i.student_id, i.term_id, "     \
+	"t.year, t.semester, i.kind, COALESCE(i.course_id, 0), "               \
+	"COALESCE(c.public_id, ''), COALESCE(c.code, ''), "                    \
+	"COALESCE(c.name, ''), COALESCE(i.category, ''), i.description, "      \
+	"i.cert_state, " ITEMS_TIME("i.cert_at") ", "                          \
+	"COALESCE(i.cert_reason, ''), i.submitted_at IS NOT NULL, "            \
+	"i.version, " ITEMS_TIME("i.created_at") ", "                          \
+	ITEMS_TIME("i.updated_at") ", i.deleted_at IS NOT NULL, "              \
+	"f.public_id, f.slot, f.version, f.sha256, f.size, f.mime, "           \
+	"f.original_name, " ITEMS_TIME("f.uploaded_at") ", "                   \
+	ITEMS_TIME("f.replaced_at") ", "                                       \
+	"o.verified_at, o.verify_result, o.scan_result, o.quarantined_at, "    \
+	"o.lost_at "                                                           \
+	"FROM items i JOIN terms t ON t.id = i.term_id AND "                   \
+	"t.school_id = i.school_id LEFT JOIN courses c ON c.id = "             \
+	"i.course_id AND c.school_id = i.school_id "
+// clang-format on
 
 enum items_col {
 	IC_ID,
@@ -261,6 +242,7 @@ enum items_col {
 	IO_VERIFY_RESULT,
 	IO_SCAN,
 	IO_QUARANTINED,
+	IO_LOST,
 	I__COLS
 };
 
@@ -358,8 +340,8 @@ items_file_from_row(const struct db_res *res, size_t row, struct item *it)
 	    f->replaced_at, sizeof(f->replaced_at), res, row, IF_REPLACED);
 	f->check = items_check(db_res_get(res, row, IO_VERIFIED),
 	    db_res_get(res, row, IO_VERIFY_RESULT),
-	    db_res_get(res, row, IO_SCAN),
-	    db_res_get(res, row, IO_QUARANTINED));
+	    db_res_get(res, row, IO_SCAN), db_res_get(res, row, IO_QUARANTINED),
+	    db_res_get(res, row, IO_LOST));
 }
 
 /* The state of it from its current files. */

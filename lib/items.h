@@ -41,6 +41,7 @@ enum item_check {
 	ITEM_CHECK_WAITING, /* not yet read back and verified, or not scanned */
 	ITEM_CHECK_CLEAN, /* verified (ok or repaired) and scanned clean */
 	ITEM_CHECK_QUARANTINED, /* infected, or moved to quarantine */
+	ITEM_CHECK_LOST, /* no good copy left (objects.lost_at) */
 	ITEM_CHECK__MAX
 };
 /* The state a student sees. */
@@ -51,12 +52,14 @@ enum item_state {
 	ITEM_ST_CERTIFIED, /* 認證通過 */
 	ITEM_ST_REJECTED, /* 認證未通過 (with the reason) */
 	ITEM_ST_NO_CERT, /* 不須認證 */
+	ITEM_ST_LOST, /* 檔案遺失: upload the same file again */
 	ITEM_ST__MAX
 };
 
 /* "course", "diverse"; "doc", "video"; "none", "pending", "certified",
  * "rejected" (the columns' values); "quarantined", "checking", "pending",
- * "certified", "rejected", "no_cert" (message keys items.state.<name>). */
+ * "certified", "rejected", "no_cert", "lost" (message keys
+ * items.state.<name>). */
 const char *items_kind_name(enum item_kind k);
 const char *items_slot_name(enum item_slot s);
 const char *items_cert_name(enum item_cert c);
@@ -67,13 +70,15 @@ int items_slot_parse(const char *s);
 int items_cert_parse(const char *s);
 
 /* An object's check from its objects row: verified_at and verify_result,
- * scan_result and quarantined_at (NULL for SQL NULL). */
+ * scan_result, quarantined_at and lost_at (NULL for SQL NULL). Lost when
+ * lost_at is set or the read-back found no good copy (verify_result
+ * mismatch or missing). */
 enum item_check items_check(const char *verified_at, const char *verify_result,
-    const char *scan_result, const char *quarantined_at);
+    const char *scan_result, const char *quarantined_at, const char *lost_at);
 /* The state of an item of kind with cert_state cert whose current files'
- * objects stand at checks[0..n-1]: quarantined when any is, checking while
- * any is waiting, then the certification (or 不須認證 for a diverse
- * performance). */
+ * objects stand at checks[0..n-1]: quarantined when any is, lost when any
+ * is, checking while any is waiting, then the certification (or 不須認證
+ * for a diverse performance). */
 enum item_state items_state(enum item_kind kind, enum item_cert cert,
     const enum item_check *checks, size_t n);
 

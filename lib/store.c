@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -755,29 +756,41 @@ fail:
 	free(b[1]);
 }
 
+/* A new temporary file's name relative to a root, "tmp/<host>.<pid>.<random
+ * hex>", which store_tmp_sweep removes once this process is gone. 0/-1. */
+static int
+store_tmp_name(char name[NAME_MAX + 1])
+{
+	char host[HOST_NAME_MAX + 1], rnd[2 * STORE_TMP_RANDOM + 1];
+	int n;
+
+	store_host(host);
+	if (crypto_random_hex(STORE_TMP_RANDOM, rnd, sizeof(rnd)) != 0)
+		return -1;
+	n = snprintf(
+	    name, NAME_MAX + 1, "tmp/%s.%ld.%s", host, (long)getpid(), rnd);
+	if (n < 0 || n >= NAME_MAX + 1) {
+		log_error("temporary file name too long for host %s", host);
+		return -1;
+	}
+	return 0;
+}
+
 struct store_put *
 store_put_begin(struct store *s, enum store_error *err)
 {
 	enum store_root_state st[2];
-	char host[HOST_NAME_MAX + 1], rnd[2 * STORE_TMP_RANDOM + 1];
 	char name[NAME_MAX + 1];
 	struct store_put *p;
-	int i, n;
+	int i;
 
 	if ((*err = store_check(s, st)) != STORE_OK) {
 		store_log_refused(s, st);
 		return NULL;
 	}
 	*err = STORE_E_IO;
-	store_host(host);
-	if (crypto_random_hex(STORE_TMP_RANDOM, rnd, sizeof(rnd)) != 0)
+	if (store_tmp_name(name) != 0)
 		return NULL;
-	n = snprintf(
-	    name, sizeof(name), "tmp/%s.%ld.%s", host, (long)getpid(), rnd);
-	if (n < 0 || (size_t)n >= sizeof(name)) {
-		log_error("temporary file name too long for host %s", host);
-		return NULL;
-	}
 	p = xcalloc(1, sizeof(*p));
 	p->s = s;
 	p->fd[0] = p->fd[1] = -1;
@@ -929,28 +942,48 @@ store_subdir(
  * anything: an object already there is kept (*existed = 1) and the
  * temporary file removed. Then the directory is fsynced.
  */
+/*
+ * Opens root i's directory objects/ab/cd of sha, creating (and making
+ * durable) what is missing; its path goes to cd_path. The fd, or -1 with
+ * *e set.
+ */
+static int
+store_object_dir(const struct store *s, int i, const char *sha,
+    char cd_path[PATH_MAX], enum store_error *e)
+{
+	char objects[PATH_MAX], ab_path[PATH_MAX];
+	const char ab[3] = {sha[0], sha[1], '\0'};
+	const char cd[3] = {sha[2], sha[3], '\0'};
+	int objfd, abfd = -1, cdfd = -1;
+
+	*e = STORE_E_IO;
+	if (store_path(objects, s->root[i], "objects") != 0 ||
+	    store_path(ab_path, objects, ab) != 0 ||
+	    store_path(cd_path, ab_path, cd) != 0)
+		return -1;
+	objfd = open(objects, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (objfd == -1) {
+		*e = store_sys_error(__func__, "open", objects, errno);
+		return -1;
+	}
+	if ((abfd = store_subdir(objfd, objects, ab, e)) != -1)
+		cdfd = store_subdir(abfd, ab_path, cd, e);
+	if (abfd != -1)
+		(void)close(abfd);
+	(void)close(objfd);
+	return cdfd;
+}
+
 static enum store_error
 store_place(struct store_put *p, int i, const char *sha, int *existed)
 {
-	char objects[PATH_MAX], ab_path[PATH_MAX], cd_path[PATH_MAX];
-	const char ab[3] = {sha[0], sha[1], '\0'};
-	const char cd[3] = {sha[2], sha[3], '\0'};
+	char cd_path[PATH_MAX];
 	enum store_error e = STORE_E_IO;
-	int objfd = -1, abfd = -1, cdfd = -1, rc;
+	int cdfd, rc;
 
 	*existed = 0;
-	if (store_path(objects, p->s->root[i], "objects") != 0 ||
-	    store_path(ab_path, objects, ab) != 0 ||
-	    store_path(cd_path, ab_path, cd) != 0)
-		return STORE_E_IO;
-	objfd = open(objects, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (objfd == -1) {
-		e = store_sys_error(__func__, "open", objects, errno);
-		goto out;
-	}
-	if ((abfd = store_subdir(objfd, objects, ab, &e)) == -1 ||
-	    (cdfd = store_subdir(abfd, ab_path, cd, &e)) == -1)
-		goto out;
+	if ((cdfd = store_object_dir(p->s, i, sha, cd_path, &e)) == -1)
+		return e;
 	rc = renameat2(AT_FDCWD, p->path[i], cdfd, sha, RENAME_NOREPLACE);
 	if (rc == -1 && (errno == EINVAL || errno == ENOSYS)) {
 		/* A file system without RENAME_NOREPLACE: link(2) never
@@ -976,12 +1009,7 @@ store_place(struct store_put *p, int i, const char *sha, int *existed)
 	}
 	e = STORE_OK;
 out:
-	if (cdfd != -1)
-		(void)close(cdfd);
-	if (abfd != -1)
-		(void)close(abfd);
-	if (objfd != -1)
-		(void)close(objfd);
+	(void)close(cdfd);
 	return e;
 }
 
@@ -1222,4 +1250,535 @@ store_object_exists(const struct store *s, int root, const char *sha256)
 	    stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
 		return -1;
 	return 0;
+}
+
+/*
+ * Reading back and repairing (the hash and repair jobs).
+ */
+
+static const char *const store_copy_names[STORE_COPY__MAX] = {
+    "good",
+    "missing",
+    "mismatch",
+    "error",
+};
+
+/* Reads back in blocks this large: large enough that the kernel reads
+ * ahead and system calls cost little, small enough that a block is still
+ * in the CPU's cache when the hash runs over it. */
+#define STORE_READ_BLOCK (256 * 1024)
+/* The throttle's longest pause before it ticks again. */
+#define STORE_THROTTLE_NAP_MS 200
+/* A repair note's name in tmp/: one dot, so never "<host>.<pid>.<hex>". */
+#define STORE_NOTE_PREFIX "repair."
+
+const char *
+store_copy_name(enum store_copy c)
+{
+	return (unsigned int)c < STORE_COPY__MAX ? store_copy_names[c] : "?";
+}
+
+int
+store_area_path(const struct store *s, int root, enum store_area a,
+    const char *sha256, char *out, size_t outlen)
+{
+	int n;
+
+	if (a == STORE_AREA_OBJECTS)
+		return store_object_path(s, root, sha256, out, outlen);
+	if (a != STORE_AREA_QUARANTINE || (root != 0 && root != 1) ||
+	    sha256 == NULL || !store_hex64_valid(sha256))
+		return -1;
+	n = snprintf(out, outlen, "%s/quarantine/%s", s->root[root], sha256);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+/* Counts n bytes read through rd; with a rate, sleeps until they are due.
+ * The tick runs after every block and every pause. */
+static void
+store_reader_account(struct store_reader *rd, size_t n)
+{
+	struct timespec ts;
+	int64_t due, now, nap;
+
+	if (rd == NULL)
+		return;
+	rd->bytes += n;
+	if (rd->tick != NULL)
+		rd->tick(rd->arg);
+	if (rd->rate <= 0)
+		return;
+	due = rd->start_ms +
+	    (int64_t)(rd->bytes * 1000ULL / (unsigned long long)rd->rate);
+	while ((now = now_ms()) < due) {
+		nap = due - now < STORE_THROTTLE_NAP_MS ? due - now
+							: STORE_THROTTLE_NAP_MS;
+		ts.tv_sec = (time_t)(nap / 1000);
+		ts.tv_nsec = (long)(nap % 1000) * 1000000L;
+		/* A signal cuts the nap short: the loop works out the rest. */
+		(void)nanosleep(&ts, NULL);
+		if (rd->tick != NULL)
+			rd->tick(rd->arg);
+	}
+}
+
+static void
+store_reader_start(struct store_reader *rd)
+{
+	if (rd != NULL && !rd->started) {
+		rd->started = 1;
+		rd->start_ms = now_ms();
+	}
+}
+
+/* Reads up to n bytes, resuming after signals; the count (0 at the end)
+ * or -1 with errno. */
+static ssize_t
+store_read_some(int fd, unsigned char *b, size_t n)
+{
+	ssize_t r;
+
+	do
+		r = read(fd, b, n);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
+/* Whether a read error means the disk cannot return the bytes (the copy
+ * is bad) rather than something that may pass. */
+static int
+store_read_error_is_bad(int err)
+{
+	return err == EIO || err == EBADMSG || err == EUCLEAN;
+}
+
+/* Opens a copy for reading back: no symbolic link, no blocking on a FIFO.
+ * -1 with errno. */
+static int
+store_open_copy(const char *path)
+{
+	return open(
+	    path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+}
+
+enum store_copy
+store_copy_verify(const struct store *s, int root, enum store_area a,
+    const char *sha256, struct store_reader *rd)
+{
+	char path[PATH_MAX], got[CRYPTO_SHA256_HEX_LEN + 1];
+	enum store_root_state st;
+	enum store_copy c = STORE_COPY_ERROR;
+	struct crypto_sha256 *h = NULL;
+	unsigned char *b = NULL;
+	struct stat sb;
+	ssize_t n;
+	int fd;
+
+	if (store_area_path(s, root, a, sha256, path, sizeof(path)) != 0) {
+		log_error("no path for object %s in root %d", sha256, root);
+		return STORE_COPY_ERROR;
+	}
+	/* A root that is not ours decides nothing: a missing file there
+	 * says nothing about the object. */
+	if ((st = store_root_check(s->root[root], s->id[root])) !=
+	    STORE_ROOT_OK) {
+		log_error("the %s root %s is %s; not reading %s back",
+		    store_root_names[root], s->root[root],
+		    store_root_state_name(st), sha256);
+		return STORE_COPY_ERROR;
+	}
+	if ((fd = store_open_copy(path)) == -1) {
+		if (errno == ENOENT)
+			return STORE_COPY_MISSING;
+		if (errno == ELOOP) {
+			log_warn("%s is a symbolic link, not a copy", path);
+			return STORE_COPY_MISMATCH;
+		}
+		log_error("open %s: %s", path, strerror(errno));
+		return STORE_COPY_ERROR;
+	}
+	if (fstat(fd, &sb) == -1) {
+		log_error("fstat %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		log_warn("%s is not a regular file", path);
+		c = STORE_COPY_MISMATCH;
+		goto out;
+	}
+	/* Drop the clean cached pages (dirty ones stay: they are what the
+	 * file holds), so that what is hashed comes from the disk. Hints
+	 * only: a file system without them is read all the same. */
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	b = xmalloc(STORE_READ_BLOCK);
+	if ((h = crypto_sha256_new()) == NULL)
+		goto out;
+	store_reader_start(rd);
+	while ((n = store_read_some(fd, b, STORE_READ_BLOCK)) > 0) {
+		if (crypto_sha256_update(h, b, (size_t)n) != 0)
+			goto out;
+		store_reader_account(rd, (size_t)n);
+	}
+	if (n == -1) {
+		if (store_read_error_is_bad(errno)) {
+			log_warn("read %s: %s: the copy cannot be read back",
+			    path, strerror(errno));
+			c = STORE_COPY_MISMATCH;
+		} else
+			log_error("read %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (crypto_sha256_final_hex(h, got) != 0)
+		goto out;
+	if (strcmp(got, sha256) == 0)
+		c = STORE_COPY_GOOD;
+	else {
+		log_warn("%s holds bytes whose SHA-256 is %s", path, got);
+		c = STORE_COPY_MISMATCH;
+	}
+	/* Nobody needs these pages because a job read them. */
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+out:
+	crypto_sha256_free(h);
+	free(b);
+	(void)close(fd);
+	return c;
+}
+
+/* The replica's read-back, in a thread of its own. */
+struct store_verify_arg {
+	const struct store *s;
+	enum store_area a;
+	const char *sha256;
+	struct store_reader rd; /* its own: no tick, which is the caller's */
+	enum store_copy found;
+};
+
+static void *
+store_verify_main(void *arg)
+{
+	struct store_verify_arg *v = arg;
+
+	v->found = store_copy_verify(v->s, 1, v->a, v->sha256, &v->rd);
+	return NULL;
+}
+
+void
+store_copies_verify(const struct store *s, enum store_area a,
+    const char *sha256, struct store_reader *rd, enum store_copy found[2])
+{
+	struct store_verify_arg v;
+	sigset_t all, old;
+	pthread_t t;
+	int rc;
+
+	/* A throttled job is in no hurry, and one rate over one reader is
+	 * simpler to keep. */
+	if (rd != NULL && rd->rate > 0)
+		goto one_by_one;
+	memset(&v, 0, sizeof(v));
+	v.s = s;
+	v.a = a;
+	v.sha256 = sha256;
+	/* The thread takes no signals: they stay with the caller's thread,
+	 * whose handlers and interrupted calls expect them. */
+	if (sigfillset(&all) != 0 ||
+	    pthread_sigmask(SIG_SETMASK, &all, &old) != 0)
+		goto one_by_one;
+	rc = pthread_create(&t, NULL, store_verify_main, &v);
+	if (pthread_sigmask(SIG_SETMASK, &old, NULL) != 0)
+		abort();
+	if (rc != 0)
+		goto one_by_one;
+	found[0] = store_copy_verify(s, 0, a, sha256, rd);
+	if (pthread_join(t, NULL) != 0)
+		abort();
+	found[1] = v.found;
+	if (rd != NULL)
+		rd->bytes += v.rd.bytes;
+	return;
+one_by_one:
+	found[0] = store_copy_verify(s, 0, a, sha256, rd);
+	found[1] = store_copy_verify(s, 1, a, sha256, rd);
+}
+
+/* The path of root's repair note of sha256. 0/-1. */
+static int
+store_note_path(
+    const struct store *s, int root, const char *sha256, char out[PATH_MAX])
+{
+	int n;
+
+	if ((root != 0 && root != 1) || sha256 == NULL ||
+	    !store_hex64_valid(sha256))
+		return -1;
+	n = snprintf(out, PATH_MAX, "%s/tmp/" STORE_NOTE_PREFIX "%s",
+	    s->root[root], sha256);
+	return n < 0 || n >= PATH_MAX ? -1 : 0;
+}
+
+int
+store_repair_note_read(const struct store *s, int root, const char *sha256,
+    char *out, size_t outlen)
+{
+	char path[PATH_MAX];
+	size_t len = 0;
+	ssize_t n = 0;
+	int fd;
+
+	if (outlen == 0 || store_note_path(s, root, sha256, path) != 0)
+		return -1;
+	out[0] = '\0';
+	if ((fd = store_open_copy(path)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_error("open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (len < outlen - 1 &&
+	    (n = store_read_some(
+		 fd, (unsigned char *)out + len, outlen - 1 - len)) > 0)
+		len += (size_t)n;
+	if (len < outlen - 1 && n == -1) {
+		log_error("read %s: %s", path, strerror(errno));
+		(void)close(fd);
+		return -1;
+	}
+	(void)close(fd);
+	out[len] = '\0';
+	return 1;
+}
+
+/* Opens root's tmp/ directory. -1 (logged) on failure. */
+static int
+store_tmp_dir(const struct store *s, int root, char path[PATH_MAX])
+{
+	int fd;
+
+	if (store_path(path, s->root[root], "tmp") != 0)
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		log_error("open %s: %s", path, strerror(errno));
+	return fd;
+}
+
+int
+store_repair_note_write(
+    const struct store *s, int root, const char *sha256, const char *text)
+{
+	char path[PATH_MAX], tmp[PATH_MAX], dir[PATH_MAX], name[NAME_MAX + 1];
+	size_t len = strlen(text);
+	int fd, dfd = -1, rc = -1;
+
+	if (len >= STORE_NOTE_MAX ||
+	    store_note_path(s, root, sha256, path) != 0 ||
+	    store_tmp_name(name) != 0 ||
+	    store_path(tmp, s->root[root], name) != 0)
+		return -1;
+	fd = open(
+	    tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd == -1) {
+		log_error("open %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (store_write_all(fd, (const unsigned char *)text, len) != 0 ||
+	    fsync(fd) == -1) {
+		log_error("write %s: %s", tmp, strerror(errno));
+		(void)close(fd);
+		goto out;
+	}
+	if (close(fd) == -1 && errno != EINTR) {
+		log_error("close %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (rename(tmp, path) == -1) {
+		log_error("rename %s: %s", path, strerror(errno));
+		goto out;
+	}
+	tmp[0] = '\0';
+	if ((dfd = store_tmp_dir(s, root, dir)) == -1)
+		goto out;
+	if (fsync(dfd) == -1) {
+		log_error("fsync %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (dfd != -1)
+		(void)close(dfd);
+	if (tmp[0] != '\0' && unlink(tmp) == -1 && errno != ENOENT)
+		log_error("unlink %s: %s", tmp, strerror(errno));
+	return rc;
+}
+
+int
+store_repair_note_remove(const struct store *s, int root, const char *sha256)
+{
+	char path[PATH_MAX];
+
+	if (store_note_path(s, root, sha256, path) != 0)
+		return -1;
+	/* Not made durable: a note that comes back after a crash names a
+	 * repair that is on record, and the next run drops it. */
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_error("unlink %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Copies in to out (tmp, for the log) through rd, hashing what is
+ * written; the hash in got. STORE_OK or the error. */
+static enum store_error
+store_copy_bytes(int in, const char *src, int out, const char *tmp,
+    struct store_reader *rd, char got[CRYPTO_SHA256_HEX_LEN + 1])
+{
+	struct crypto_sha256 *h;
+	enum store_error e = STORE_E_IO;
+	unsigned char *b;
+	ssize_t n;
+
+	if ((h = crypto_sha256_new()) == NULL)
+		return STORE_E_IO;
+	b = xmalloc(STORE_READ_BLOCK);
+	store_reader_start(rd);
+	while ((n = store_read_some(in, b, STORE_READ_BLOCK)) > 0) {
+		if (crypto_sha256_update(h, b, (size_t)n) != 0)
+			goto out;
+		if (store_write_all(out, b, (size_t)n) != 0) {
+			e = store_sys_error(
+			    "store_replace_bad_copy", "write", tmp, errno);
+			goto out;
+		}
+		store_reader_account(rd, (size_t)n);
+	}
+	if (n == -1) {
+		e = store_sys_error(
+		    "store_replace_bad_copy", "read", src, errno);
+		goto out;
+	}
+	if (crypto_sha256_final_hex(h, got) == 0)
+		e = STORE_OK;
+out:
+	free(b);
+	crypto_sha256_free(h);
+	return e;
+}
+
+/* Opens the directory that holds area's copies in root: objects/ab/cd of
+ * sha (created as a put creates it) or quarantine/. Its path in dir; the
+ * fd, or -1 with *e set. */
+static int
+store_area_dir(const struct store *s, int root, enum store_area a,
+    const char *sha, char dir[PATH_MAX], enum store_error *e)
+{
+	int rfd, fd;
+
+	if (a == STORE_AREA_OBJECTS)
+		return store_object_dir(s, root, sha, dir, e);
+	*e = STORE_E_IO;
+	if (store_path(dir, s->root[root], "quarantine") != 0)
+		return -1;
+	rfd = open(s->root[root], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rfd == -1) {
+		*e = store_sys_error(__func__, "open", s->root[root], errno);
+		return -1;
+	}
+	fd = store_subdir(rfd, s->root[root], "quarantine", e);
+	(void)close(rfd);
+	return fd;
+}
+
+enum store_error
+store_replace_bad_copy(const struct store *s, int good, enum store_area a,
+    const char *sha256, const char *note, struct store_reader *rd)
+{
+	char src[PATH_MAX], tmp[PATH_MAX], dir[PATH_MAX];
+	char name[NAME_MAX + 1], got[CRYPTO_SHA256_HEX_LEN + 1];
+	enum store_root_state st[2];
+	enum store_error e;
+	int bad = !good, in = -1, out = -1, dfd = -1, noted = 0, rc;
+
+	tmp[0] = '\0';
+	if ((good != 0 && good != 1) ||
+	    store_area_path(s, good, a, sha256, src, sizeof(src)) != 0)
+		return STORE_E_IO;
+	if ((e = store_check(s, st)) != STORE_OK) {
+		store_log_refused(s, st);
+		return e;
+	}
+	e = STORE_E_IO;
+	if (store_tmp_name(name) != 0 ||
+	    store_path(tmp, s->root[bad], name) != 0) {
+		tmp[0] = '\0';
+		return STORE_E_IO;
+	}
+	if ((in = store_open_copy(src)) == -1) {
+		e = store_sys_error(__func__, "open", src, errno);
+		tmp[0] = '\0';
+		goto fail;
+	}
+	out = open(
+	    tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (out == -1) {
+		e = store_sys_error(__func__, "open", tmp, errno);
+		tmp[0] = '\0';
+		goto fail;
+	}
+	(void)posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if ((e = store_copy_bytes(in, src, out, tmp, rd, got)) != STORE_OK)
+		goto fail;
+	e = STORE_E_IO;
+	/* What was written is what the object's name says, or nothing
+	 * happens: the good copy may have changed since it was read. */
+	if (strcmp(got, sha256) != 0) {
+		log_error("the %s copy %s changed while it was copied (its "
+			  "bytes now hash to %s); nothing was replaced",
+		    store_root_names[good], src, got);
+		goto fail;
+	}
+	if (fsync(out) == -1) {
+		e = store_sys_error(__func__, "fsync", tmp, errno);
+		goto fail;
+	}
+	rc = close(out);
+	out = -1;
+	if (rc == -1 && errno != EINTR) {
+		e = store_sys_error(__func__, "close", tmp, errno);
+		goto fail;
+	}
+	/* The note is durable before the copy is replaced, so that a crash
+	 * after the rename is never mistaken for a copy that was always
+	 * good. */
+	if (store_repair_note_write(s, bad, sha256, note) != 0)
+		goto fail;
+	noted = 1;
+	if ((dfd = store_area_dir(s, bad, a, sha256, dir, &e)) == -1)
+		goto fail;
+	if (renameat(AT_FDCWD, tmp, dfd, sha256) == -1) {
+		e = store_sys_error(__func__, "rename", tmp, errno);
+		goto fail;
+	}
+	tmp[0] = '\0';
+	noted = 0; /* the copy is replaced: the note stays with it */
+	if (fsync(dfd) == -1) {
+		e = store_sys_error(__func__, "fsync", dir, errno);
+		goto fail;
+	}
+	e = STORE_OK;
+	log_info("replaced the %s copy of %s from the %s root",
+	    store_root_names[bad], sha256, store_root_names[good]);
+fail:
+	if (dfd != -1)
+		(void)close(dfd);
+	if (out != -1)
+		(void)close(out);
+	if (in != -1)
+		(void)close(in);
+	if (tmp[0] != '\0' && unlink(tmp) == -1 && errno != ENOENT)
+		log_error("unlink %s: %s", tmp, strerror(errno));
+	if (noted)
+		(void)store_repair_note_remove(s, bad, sha256);
+	return e;
 }

@@ -142,4 +142,102 @@ int store_object_rel(const char *sha256, char *out, size_t outlen);
  * -1 when the root cannot be read. */
 int store_object_exists(const struct store *s, int root, const char *sha256);
 
+/*
+ * Reading an object back and repairing a copy: the hash and repair jobs
+ * (workers/job_hash.c). A copy is read with its own open(2) and read(2) and
+ * hashed with lib/crypto, independently of the put path above, after the
+ * file's clean cached pages are dropped, so that the bytes come from the
+ * disk rather than from memory that still holds what was written.
+ */
+
+/* Where an object's copies are: objects/ab/cd/<sha256>, or
+ * quarantine/<sha256> once the scan job has moved them there. */
+enum store_area { STORE_AREA_OBJECTS, STORE_AREA_QUARANTINE, STORE_AREA__MAX };
+
+/* The path of a copy in root 0 (primary) or 1 (replica) and area. 0, or -1
+ * when it does not fit or the hash is not 64 lower-case hex characters. */
+int store_area_path(const struct store *s, int root, enum store_area a,
+    const char *sha256, char *out, size_t outlen);
+
+/* What reading one copy back found. */
+enum store_copy {
+	STORE_COPY_GOOD, /* its bytes hash to its name */
+	STORE_COPY_MISSING, /* no file there; the root itself is ours */
+	STORE_COPY_MISMATCH, /* bytes that hash to another name, bytes the
+			      * disk cannot return (EIO), or not a regular
+			      * file */
+	STORE_COPY_ERROR, /* nothing decided: the root's marker is wrong or
+			   * another system error (logged); try later */
+	STORE_COPY__MAX
+};
+
+/* "good", "missing", "mismatch", "error". */
+const char *store_copy_name(enum store_copy c);
+
+/* How fast a job reads, shared by all its reads: the caller zeroes it and
+ * sets rate, tick and arg; the store counts. */
+struct store_reader {
+	long long rate; /* bytes/s over all reads through it; 0: no limit */
+	void (*tick)(void *arg); /* NULL, or called after every block and
+				  * every pause of the throttle */
+	void *arg;
+	int started; /* the store's from here on */
+	int64_t start_ms; /* monotonic, at the first block */
+	unsigned long long bytes; /* read through it so far */
+};
+
+/* Reads root's copy of sha256 in area back in large blocks, throttled by
+ * rd (which may be NULL), and compares its SHA-256 with the name. */
+enum store_copy store_copy_verify(const struct store *s, int root,
+    enum store_area a, const char *sha256, struct store_reader *rd);
+
+/* Reads both roots' copies back (found[0] primary, found[1] replica):
+ * at once, the replica in a thread of its own — they live on different
+ * disks, and a machine has more than one core — when rd has no rate; one
+ * after the other, through rd, when it has. rd (which may be NULL) counts
+ * the bytes of both and ticks in the caller's thread only. */
+void store_copies_verify(const struct store *s, enum store_area a,
+    const char *sha256, struct store_reader *rd, enum store_copy found[2]);
+
+/*
+ * A repair note: tmp/repair.<sha256> in the root whose copy a repair
+ * replaces, written durably before the replacement and removed once the
+ * repair is on record, so that a run that died after replacing the copy
+ * but before recording it is recognised by the next (see
+ * workers/job_hash.c). Its text (at most STORE_NOTE_MAX - 1 bytes) is the
+ * caller's. The sweep of dead writers' files never takes it (its name is
+ * not <host>.<pid>.<random>).
+ */
+#define STORE_NOTE_MAX 128
+/* 1 with the text in out, 0 when there is none, -1 when it cannot be
+ * read. */
+int store_repair_note_read(const struct store *s, int root, const char *sha256,
+    char *out, size_t outlen);
+/* Writes (or replaces) the note durably: a temporary file, fsync, rename,
+ * fsync of tmp/. 0/-1. */
+int store_repair_note_write(
+    const struct store *s, int root, const char *sha256, const char *text);
+/* Removes the note; none is fine. 0/-1. */
+int
+store_repair_note_remove(const struct store *s, int root, const char *sha256);
+
+/*
+ * store_replace_bad_copy: the only function that replaces a file under
+ * objects/ (or quarantine/), and only with bytes whose hash it has just
+ * checked. It copies the good root's copy of sha256 in area (good: 0 or 1)
+ * into a temporary file of the other root, hashing what it writes and
+ * comparing the hash with the name, fsyncs it, writes the repair note
+ * (note, see above) durably, renames the file onto the bad copy (creating
+ * and fsyncing objects/ab/cd/ as a put does, whether the bad copy is
+ * missing or holds wrong bytes), and fsyncs the directory. Both markers
+ * must match. The caller has decided that the good copy is good and the
+ * other bad, under a lock that keeps others from doing the same. On a
+ * failure before the rename nothing is left behind (no temporary file, no
+ * note) and the bad copy is as it was; after the rename the note stays.
+ * STORE_OK, or the error (STORE_E_FULL when the bad root is full).
+ */
+enum store_error
+store_replace_bad_copy(const struct store *s, int good, enum store_area a,
+    const char *sha256, const char *note, struct store_reader *rd);
+
 #endif

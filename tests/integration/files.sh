@@ -268,8 +268,8 @@ check_eq "with its primary copy gone a file is still served" 200 "$(dl s1 "$MF")
 check_eq "  from the replica: its bytes" "$MSHA" "$(body_sha)"
 check_match "  the download says so in the audit" '"root":"replica"' "$(last_audit file.download "$S1")"
 check_eq "  one repair job is enqueued" 1 "$(jobs_of "$MSHA")"
-check_match "  pending, from the replica to the primary" "^pending	\{\"sha256\": ?\"$MSHA\", ?\"from\": ?\"replica\", ?\"to\": ?\"primary\"\}\$" \
-    "$(app_sql "SELECT state, payload FROM jobs WHERE type = 'repair' AND JSON_VALUE(payload, '$.sha256') = '$MSHA'")"
+check_match "  from the replica to the primary" "^\{\"sha256\": ?\"$MSHA\", ?\"from\": ?\"replica\", ?\"to\": ?\"primary\"\}\$" \
+    "$(app_sql "SELECT payload FROM jobs WHERE type = 'repair' AND JSON_VALUE(payload, '$.sha256') = '$MSHA'")"
 job=$(app_sql "SELECT id FROM jobs WHERE type = 'repair' AND JSON_VALUE(payload, '$.sha256') = '$MSHA'")
 # A worker may have taken (and deleted) the entry already.
 check_eq "  and published to its stream" 1 \
@@ -281,7 +281,12 @@ check_eq "a second download is served from the replica too" 200 "$(dl a1 "$MF")"
 check_eq "  the bytes" "$MSHA" "$(body_sha)"
 check_eq "  still one repair job" 1 "$(jobs_of "$MSHA")"
 check_eq "  still one alert" 1 "$(alerts_of "$MSHA" primary)"
-rm "$REPLICA/objects/${MSHA:0:2}/${MSHA:2:2}/$MSHA"
+repaired() { [ "$(app_sql "SELECT state FROM jobs WHERE id = $job")" = done ]; }
+check "  the repair job runs" wait_for 30 repaired
+check_eq "  and puts the primary copy back" "$MSHA" \
+    "$(sha256sum "$PRIMARY/objects/${MSHA:0:2}/${MSHA:2:2}/$MSHA" | cut -c1-64)"
+check_eq "  audited" 1 "$(audit_count "event = 'object.repaired' AND target = 'object:$MSHA'")"
+rm "$PRIMARY/objects/${MSHA:0:2}/${MSHA:2:2}/$MSHA" "$REPLICA/objects/${MSHA:0:2}/${MSHA:2:2}/$MSHA"
 check_eq "with no copy left the file is 410" 410 "$(dl s1 "$MF")"
 check "  saying it is lost and to upload it again" says zh-TW files.lost.text "$(body)"
 check_eq "  an alert says no copy is left" 1 "$(alerts_of "$MSHA" both)"

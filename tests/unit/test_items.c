@@ -17,21 +17,32 @@ test_check(void)
 	const char *t = "2026-01-01 00:00:00.000000";
 
 	/* Nothing known yet: a new upload. */
-	CHECK(items_check(NULL, NULL, NULL, NULL) == ITEM_CHECK_WAITING);
+	CHECK(items_check(NULL, NULL, NULL, NULL, NULL) == ITEM_CHECK_WAITING);
 	/* Verified but not scanned, scanned but not verified. */
-	CHECK(items_check(t, "ok", NULL, NULL) == ITEM_CHECK_WAITING);
-	CHECK(items_check(NULL, NULL, "clean", NULL) == ITEM_CHECK_WAITING);
-	CHECK(items_check(t, "ok", "clean", NULL) == ITEM_CHECK_CLEAN);
-	CHECK(items_check(t, "repaired", "clean", NULL) == ITEM_CHECK_CLEAN);
-	/* A copy that did not verify is not checked. */
-	CHECK(items_check(t, "mismatch", "clean", NULL) == ITEM_CHECK_WAITING);
-	CHECK(items_check(t, "missing", "clean", NULL) == ITEM_CHECK_WAITING);
-	CHECK(items_check(t, NULL, "clean", NULL) == ITEM_CHECK_WAITING);
-	/* Infected or quarantined wins over everything. */
-	CHECK(items_check(t, "ok", "infected", NULL) ==
+	CHECK(items_check(t, "ok", NULL, NULL, NULL) == ITEM_CHECK_WAITING);
+	CHECK(items_check(NULL, NULL, "clean", NULL, NULL) ==
+	    ITEM_CHECK_WAITING);
+	CHECK(items_check(t, "ok", "clean", NULL, NULL) == ITEM_CHECK_CLEAN);
+	CHECK(items_check(t, "repaired", "clean", NULL, NULL) ==
+	    ITEM_CHECK_CLEAN);
+	/* No good copy left: lost, whether from lost_at or the result. */
+	CHECK(items_check(NULL, "mismatch", "clean", NULL, NULL) ==
+	    ITEM_CHECK_LOST);
+	CHECK(items_check(NULL, "missing", NULL, NULL, NULL) ==
+	    ITEM_CHECK_LOST);
+	CHECK(items_check(NULL, "mismatch", NULL, NULL, t) == ITEM_CHECK_LOST);
+	CHECK(items_check(t, "ok", "clean", NULL, t) == ITEM_CHECK_LOST);
+	/* Not verified yet is not lost. */
+	CHECK(items_check(t, NULL, "clean", NULL, NULL) == ITEM_CHECK_WAITING);
+	/* Infected or quarantined wins over everything, lost too. */
+	CHECK(items_check(NULL, "missing", "infected", NULL, t) ==
 	    ITEM_CHECK_QUARANTINED);
-	CHECK(items_check(NULL, NULL, NULL, t) == ITEM_CHECK_QUARANTINED);
-	CHECK(items_check(t, "ok", "clean", t) == ITEM_CHECK_QUARANTINED);
+	CHECK(items_check(NULL, "mismatch", NULL, t, t) ==
+	    ITEM_CHECK_QUARANTINED);
+	CHECK(items_check(t, "ok", "infected", NULL, NULL) ==
+	    ITEM_CHECK_QUARANTINED);
+	CHECK(items_check(NULL, NULL, NULL, t, NULL) == ITEM_CHECK_QUARANTINED);
+	CHECK(items_check(t, "ok", "clean", t, NULL) == ITEM_CHECK_QUARANTINED);
 }
 
 static void
@@ -40,6 +51,10 @@ test_state(void)
 	enum item_check clean2[2] = {ITEM_CHECK_CLEAN, ITEM_CHECK_CLEAN};
 	enum item_check waiting[2] = {ITEM_CHECK_CLEAN, ITEM_CHECK_WAITING};
 	enum item_check quar[2] = {ITEM_CHECK_WAITING, ITEM_CHECK_QUARANTINED};
+	enum item_check lost[2] = {ITEM_CHECK_CLEAN, ITEM_CHECK_LOST};
+	enum item_check lost_waiting[2] = {ITEM_CHECK_LOST, ITEM_CHECK_WAITING};
+	enum item_check lost_quar[2] = {
+	    ITEM_CHECK_LOST, ITEM_CHECK_QUARANTINED};
 
 	/* Every new upload is being checked, whatever its certification. */
 	CHECK(items_state(ITEM_COURSE, ITEM_CERT_PENDING, waiting, 2) ==
@@ -54,6 +69,15 @@ test_state(void)
 	CHECK(items_state(ITEM_COURSE, ITEM_CERT_CERTIFIED, quar, 2) ==
 	    ITEM_ST_QUARANTINED);
 	CHECK(items_state(ITEM_DIVERSE, ITEM_CERT_NONE, quar + 1, 1) ==
+	    ITEM_ST_QUARANTINED);
+	/* Then a lost file, whatever the others and the certification. */
+	CHECK(items_state(ITEM_COURSE, ITEM_CERT_CERTIFIED, lost, 2) ==
+	    ITEM_ST_LOST);
+	CHECK(items_state(ITEM_DIVERSE, ITEM_CERT_NONE, lost + 1, 1) ==
+	    ITEM_ST_LOST);
+	CHECK(items_state(ITEM_COURSE, ITEM_CERT_PENDING, lost_waiting, 2) ==
+	    ITEM_ST_LOST);
+	CHECK(items_state(ITEM_COURSE, ITEM_CERT_PENDING, lost_quar, 2) ==
 	    ITEM_ST_QUARANTINED);
 	/* Then the certification. */
 	CHECK(items_state(ITEM_COURSE, ITEM_CERT_PENDING, clean2, 2) ==
@@ -122,6 +146,7 @@ test_names(void)
 	CHECK(strcmp(items_cert_name(ITEM_CERT_CERTIFIED), "certified") == 0);
 	CHECK(strcmp(items_state_name(ITEM_ST_CHECKING), "checking") == 0);
 	CHECK(strcmp(items_state_name(ITEM_ST_NO_CERT), "no_cert") == 0);
+	CHECK(strcmp(items_state_name(ITEM_ST_LOST), "lost") == 0);
 	CHECK(items_kind_parse("Course") == -1);
 	CHECK(items_slot_parse("file") == -1);
 	CHECK(items_cert_parse(NULL) == -1);

@@ -4,7 +4,11 @@
  * both roots), deduplication, abort, refusals on a missing or foreign
  * marker (before the first byte and at commit), the sweep of a dead
  * writer's temporary files, and — when allowed to mount — a full disk (a
- * 256 KiB tmpfs as the replica). Needs no servers.
+ * 256 KiB tmpfs as the replica); and the read-back path of the hash job:
+ * verifying copies (good, missing, mismatched, not a file, a foreign root,
+ * throttled), repair notes, and repairing a bad copy from the good one (in
+ * objects/ and quarantine/, a "good" copy that is not, a full disk). Needs
+ * no servers.
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -501,6 +505,29 @@ test_sweep(struct store *s)
 	}
 }
 
+/* Makes dir a store root on a 256 KiB tmpfs of its own (its id in fid):
+ * 0; 1 when no tmpfs can be mounted (the test, named who, is skipped); -1
+ * when the root cannot be made (dir stays mounted for the caller to
+ * unmount). */
+static int
+small_root(const char *dir, char fid[STORE_ID_LEN + 1], const char *who)
+{
+	CHECK(mkdir(dir, 0750) == 0);
+	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV,
+		"size=256k,mode=0750") != 0) {
+		printf("%s skipped: cannot mount a tmpfs (%s); run as root to "
+		       "test a full disk\n",
+		    who, strerror(errno));
+		(void)rmdir(dir);
+		return 1;
+	}
+	if (store_init_root(dir, fid) != 0) {
+		CHECK(0);
+		return -1;
+	}
+	return 0;
+}
+
 /* The replica on a 256 KiB tmpfs: a bigger object fails with
  * STORE_E_FULL, leaves no object and no temporary file in either root,
  * and a small one still fits afterwards; with O_DIRECT (mode 1, where
@@ -515,18 +542,9 @@ test_full(int mode)
 	int existed, before;
 
 	pathf(full, "%s/full-%d", base, mode);
-	CHECK(mkdir(full, 0750) == 0);
-	if (mount("tmpfs", full, "tmpfs", MS_NOSUID | MS_NODEV,
-		"size=256k,mode=0750") != 0) {
-		printf("test_full skipped: cannot mount a tmpfs (%s); run as "
-		       "root to test a full disk\n",
-		    strerror(errno));
-		(void)rmdir(full);
-		return;
-	}
-	if (store_init_root(full, fid) != 0) {
-		CHECK(0);
-		goto out;
+	switch (small_root(full, fid, "test_full")) {
+	case 1: return;
+	case -1: goto out;
 	}
 	s = store_new(root[0], full, id[0], fid);
 	store_set_direct(s, mode);
@@ -546,6 +564,328 @@ test_full(int mode)
 	CHECK(put_bytes(s, data, 4096, 4096, sha, &existed) == STORE_OK);
 	CHECK(store_object_path(s, 1, sha, path, sizeof(path)) == 0 &&
 	    file_is(path, data, 4096));
+	store_free(s);
+out:
+	if (umount2(full, MNT_DETACH) != 0)
+		fprintf(stderr, "umount %s: %s\n", full, strerror(errno));
+	(void)rmdir(full);
+}
+
+/* Overwrites one byte of the file at path at off. */
+static void
+flip_byte(const char *path, off_t off)
+{
+	unsigned char c = 0;
+	int fd = open(path, O_RDWR);
+
+	CHECK(fd != -1);
+	if (fd == -1)
+		return;
+	CHECK(pread(fd, &c, 1, off) == 1);
+	c ^= 0x5a;
+	CHECK(pwrite(fd, &c, 1, off) == 1);
+	CHECK(close(fd) == 0);
+}
+
+/* Counts the throttle's ticks. */
+static void
+count_tick(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* Removes objects/ab/cd and objects/ab of sha in r when they are empty. */
+static void
+drop_object_dirs(const char *r, const char *sha)
+{
+	char path[PATHLEN];
+
+	pathf(path, "%s/objects/%.2s/%.2s", r, sha, sha + 2);
+	(void)rmdir(path);
+	pathf(path, "%s/objects/%.2s", r, sha);
+	(void)rmdir(path);
+}
+
+/* Reading copies back: good, missing, mismatched (one byte), not a
+ * regular file, a root that is not ours; the throttle. */
+static void
+test_verify(struct store *s)
+{
+	static unsigned char data[300 * 1024 + 11];
+	char sha[65], path[PATHLEN], link[PATHLEN];
+	enum store_copy found[2];
+	struct store_reader rd;
+	struct store *foreign;
+	int existed, ticks = 0;
+	int64_t t0, ms;
+
+	CHECK(strcmp(store_copy_name(STORE_COPY_GOOD), "good") == 0);
+	CHECK(strcmp(store_copy_name(STORE_COPY_MISSING), "missing") == 0);
+	CHECK(strcmp(store_copy_name(STORE_COPY_MISMATCH), "mismatch") == 0);
+	CHECK(strcmp(store_copy_name(STORE_COPY_ERROR), "error") == 0);
+	fill(data, sizeof(data), 11);
+	CHECK(
+	    put_bytes(s, data, sizeof(data), 65536, sha, &existed) == STORE_OK);
+	memset(&rd, 0, sizeof(rd));
+	CHECK(store_copy_verify(s, 0, STORE_AREA_OBJECTS, sha, &rd) ==
+	    STORE_COPY_GOOD);
+	CHECK(store_copy_verify(s, 1, STORE_AREA_OBJECTS, sha, &rd) ==
+	    STORE_COPY_GOOD);
+	CHECK(rd.bytes == 2 * sizeof(data));
+	/* Both at once (the replica in a thread), counted together. */
+	memset(&rd, 0, sizeof(rd));
+	store_copies_verify(s, STORE_AREA_OBJECTS, sha, &rd, found);
+	CHECK(found[0] == STORE_COPY_GOOD && found[1] == STORE_COPY_GOOD);
+	CHECK(rd.bytes == 2 * sizeof(data));
+	store_copies_verify(s, STORE_AREA_QUARANTINE, sha, NULL, found);
+	CHECK(found[0] == STORE_COPY_MISSING && found[1] == STORE_COPY_MISSING);
+	CHECK(store_copy_verify(s, 0, STORE_AREA_QUARANTINE, sha, NULL) ==
+	    STORE_COPY_MISSING);
+	CHECK(store_copy_verify(s, 0, STORE_AREA_OBJECTS, "AB", NULL) ==
+	    STORE_COPY_ERROR);
+	CHECK(store_area_path(
+		  s, 1, STORE_AREA_QUARANTINE, sha, path, sizeof(path)) == 0);
+	CHECK(
+	    strstr(path, "/quarantine/") != NULL && strstr(path, sha) != NULL);
+	CHECK(store_area_path(
+		  s, 2, STORE_AREA_OBJECTS, sha, path, sizeof(path)) == -1);
+
+	/* One byte changed, at the start, the middle, the very end. */
+	CHECK(store_object_path(s, 0, sha, path, sizeof(path)) == 0);
+	flip_byte(path, 0);
+	CHECK(store_copy_verify(s, 0, STORE_AREA_OBJECTS, sha, NULL) ==
+	    STORE_COPY_MISMATCH);
+	store_copies_verify(s, STORE_AREA_OBJECTS, sha, NULL, found);
+	CHECK(found[0] == STORE_COPY_MISMATCH && found[1] == STORE_COPY_GOOD);
+	flip_byte(path, 0);
+	flip_byte(path, (off_t)sizeof(data) - 1);
+	CHECK(store_copy_verify(s, 0, STORE_AREA_OBJECTS, sha, NULL) ==
+	    STORE_COPY_MISMATCH);
+	flip_byte(path, (off_t)sizeof(data) - 1);
+	CHECK(truncate(path, sizeof(data) - 1) == 0);
+	CHECK(store_copy_verify(s, 0, STORE_AREA_OBJECTS, sha, NULL) ==
+	    STORE_COPY_MISMATCH);
+	CHECK(unlink(path) == 0);
+	CHECK(store_copy_verify(s, 0, STORE_AREA_OBJECTS, sha, NULL) ==
+	    STORE_COPY_MISSING);
+	/* Not a file: a symbolic link to the good replica, a directory. */
+	CHECK(store_object_path(s, 1, sha, link, sizeof(link)) == 0);
+	CHECK(symlink(link, path) == 0);
+	CHECK(store_copy_verify(s, 0, STORE_AREA_OBJECTS, sha, NULL) ==
+	    STORE_COPY_MISMATCH);
+	CHECK(unlink(path) == 0);
+	CHECK(mkdir(path, 0750) == 0);
+	CHECK(store_copy_verify(s, 0, STORE_AREA_OBJECTS, sha, NULL) ==
+	    STORE_COPY_MISMATCH);
+	CHECK(rmdir(path) == 0);
+	/* The object's directories gone: missing, not an error. */
+	drop_object_dirs(root[0], sha);
+	CHECK(store_copy_verify(s, 0, STORE_AREA_OBJECTS, sha, NULL) ==
+	    STORE_COPY_MISSING);
+	CHECK(store_replace_bad_copy(s, 1, STORE_AREA_OBJECTS, sha,
+		  "job 1 was missing", NULL) == STORE_OK);
+	CHECK(file_is(path, data, sizeof(data)));
+	CHECK(store_repair_note_remove(s, 0, sha) == 0);
+
+	/* A root whose marker is not the recorded one decides nothing. */
+	foreign = store_new(root[0], root[1],
+	    "0000000000000000000000000000000000000000000000000000000000000000",
+	    id[1]);
+	CHECK(store_copy_verify(foreign, 0, STORE_AREA_OBJECTS, sha, NULL) ==
+	    STORE_COPY_ERROR);
+	CHECK(store_copy_verify(foreign, 1, STORE_AREA_OBJECTS, sha, NULL) ==
+	    STORE_COPY_GOOD);
+	CHECK(store_replace_bad_copy(foreign, 1, STORE_AREA_OBJECTS, sha,
+		  "job 1 was mismatch", NULL) == STORE_E_ROOT);
+	store_free(foreign);
+
+	/* 1 MiB/s over both copies (about 600 KiB): at least half a second,
+	 * with ticks between blocks and pauses. */
+	memset(&rd, 0, sizeof(rd));
+	rd.rate = 1024 * 1024;
+	rd.tick = count_tick;
+	rd.arg = &ticks;
+	t0 = now_ms();
+	store_copies_verify(s, STORE_AREA_OBJECTS, sha, &rd, found);
+	CHECK(found[0] == STORE_COPY_GOOD && found[1] == STORE_COPY_GOOD);
+	ms = now_ms() - t0;
+	CHECK_MSG(ms >= 500 && ms < 5000, "throttled read took %lld ms",
+	    (long long)ms);
+	CHECK(rd.bytes == 2 * sizeof(data));
+	CHECK(ticks >= 2);
+}
+
+/* Repair notes: written, read, replaced, removed; never swept. */
+static void
+test_notes(struct store *s)
+{
+	const char *sha =
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	char text[STORE_NOTE_MAX], big[STORE_NOTE_MAX + 1];
+
+	CHECK(store_repair_note_read(s, 0, sha, text, sizeof(text)) == 0);
+	CHECK(store_repair_note_write(s, 0, sha, "job 7 was mismatch") == 0);
+	CHECK(store_repair_note_read(s, 0, sha, text, sizeof(text)) == 1);
+	CHECK(strcmp(text, "job 7 was mismatch") == 0);
+	CHECK(store_repair_note_read(s, 1, sha, text, sizeof(text)) == 0);
+	CHECK(store_repair_note_write(s, 0, sha, "job 8 was missing") == 0);
+	CHECK(store_repair_note_read(s, 0, sha, text, sizeof(text)) == 1);
+	CHECK(strcmp(text, "job 8 was missing") == 0);
+	/* Only the note is left in tmp/, and no sweep takes it. */
+	CHECK(tmp_entries(root[0]) == 1);
+	CHECK(store_tmp_sweep(s, 0) == 0);
+	CHECK(store_tmp_sweep(s, (long)getpid()) == 0);
+	CHECK(store_repair_note_read(s, 0, sha, text, sizeof(text)) == 1);
+	CHECK(store_repair_note_remove(s, 0, sha) == 0);
+	CHECK(store_repair_note_remove(s, 0, sha) == 0);
+	CHECK(store_repair_note_read(s, 0, sha, text, sizeof(text)) == 0);
+	CHECK(tmp_entries(root[0]) == 0);
+	/* Too long, or not a hash: refused, nothing written. */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK(store_repair_note_write(s, 0, sha, big) == -1);
+	CHECK(store_repair_note_write(s, 0, "../../x", "job 1") == -1);
+	CHECK(store_repair_note_read(s, 0, "../x", text, sizeof(text)) == -1);
+	CHECK(tmp_entries(root[0]) == 0);
+}
+
+/* Repairs: a mismatched primary from the replica, a missing replica from
+ * the primary, copies in quarantine/; a "good" copy that is not good
+ * replaces nothing and leaves nothing behind. */
+static void
+test_repair(struct store *s)
+{
+	static unsigned char data[2 * 1024 * 1024 + 3];
+	char sha[65], path[2][PATHLEN], q[2][PATHLEN], text[STORE_NOTE_MAX];
+	enum store_copy found[2];
+	struct store_reader rd;
+	int existed, i;
+
+	fill(data, sizeof(data), 12);
+	CHECK(put_bytes(s, data, sizeof(data), 100000, sha, &existed) ==
+	    STORE_OK);
+	for (i = 0; i < 2; i++)
+		CHECK(store_object_path(s, i, sha, path[i], PATHLEN) == 0);
+
+	/* The primary mismatched: repaired from the replica, the note left
+	 * for the caller. */
+	flip_byte(path[0], 1000000);
+	memset(&rd, 0, sizeof(rd));
+	CHECK(store_replace_bad_copy(s, 1, STORE_AREA_OBJECTS, sha,
+		  "job 3 was mismatch", &rd) == STORE_OK);
+	CHECK(rd.bytes == sizeof(data));
+	CHECK(file_is(path[0], data, sizeof(data)));
+	CHECK(store_copy_verify(s, 0, STORE_AREA_OBJECTS, sha, NULL) ==
+	    STORE_COPY_GOOD);
+	CHECK(store_repair_note_read(s, 0, sha, text, sizeof(text)) == 1 &&
+	    strcmp(text, "job 3 was mismatch") == 0);
+	CHECK(store_repair_note_read(s, 1, sha, text, sizeof(text)) == 0);
+	CHECK(tmp_entries(root[0]) == 1 && tmp_entries(root[1]) == 0);
+	CHECK(store_repair_note_remove(s, 0, sha) == 0);
+
+	/* The replica missing: recreated from the primary. */
+	CHECK(unlink(path[1]) == 0);
+	store_copies_verify(s, STORE_AREA_OBJECTS, sha, NULL, found);
+	CHECK(found[0] == STORE_COPY_GOOD && found[1] == STORE_COPY_MISSING);
+	CHECK(store_replace_bad_copy(s, 0, STORE_AREA_OBJECTS, sha,
+		  "job 4 was missing", NULL) == STORE_OK);
+	CHECK(file_is(path[1], data, sizeof(data)));
+	CHECK(store_repair_note_remove(s, 1, sha) == 0);
+
+	/* The "good" copy is bad too: nothing replaced, nothing left. */
+	flip_byte(path[0], 5);
+	flip_byte(path[1], 7);
+	CHECK(store_replace_bad_copy(s, 0, STORE_AREA_OBJECTS, sha,
+		  "job 5 was mismatch", NULL) == STORE_E_IO);
+	CHECK(store_repair_note_read(s, 1, sha, text, sizeof(text)) == 0);
+	CHECK(tmp_entries(root[0]) == 0 && tmp_entries(root[1]) == 0);
+	CHECK(store_copy_verify(s, 1, STORE_AREA_OBJECTS, sha, NULL) ==
+	    STORE_COPY_MISMATCH);
+	/* The good copy missing altogether: likewise. */
+	CHECK(unlink(path[0]) == 0);
+	CHECK(store_replace_bad_copy(s, 0, STORE_AREA_OBJECTS, sha,
+		  "job 6 was mismatch", NULL) == STORE_E_IO);
+	CHECK(tmp_entries(root[0]) == 0 && tmp_entries(root[1]) == 0);
+	/* Mended by hand for what follows. */
+	flip_byte(path[1], 7);
+	CHECK(store_replace_bad_copy(s, 1, STORE_AREA_OBJECTS, sha,
+		  "job 6 was missing", NULL) == STORE_OK);
+	CHECK(store_repair_note_remove(s, 0, sha) == 0);
+
+	/* Quarantined copies: verified and repaired in quarantine/. */
+	for (i = 0; i < 2; i++) {
+		CHECK(store_area_path(s, i, STORE_AREA_QUARANTINE, sha, q[i],
+			  PATHLEN) == 0);
+		CHECK(rename(path[i], q[i]) == 0);
+	}
+	CHECK(store_copy_verify(s, 0, STORE_AREA_QUARANTINE, sha, NULL) ==
+	    STORE_COPY_GOOD);
+	CHECK(store_copy_verify(s, 0, STORE_AREA_OBJECTS, sha, NULL) ==
+	    STORE_COPY_MISSING);
+	flip_byte(q[1], 2000000);
+	CHECK(store_copy_verify(s, 1, STORE_AREA_QUARANTINE, sha, NULL) ==
+	    STORE_COPY_MISMATCH);
+	CHECK(store_replace_bad_copy(s, 0, STORE_AREA_QUARANTINE, sha,
+		  "job 7 was mismatch", NULL) == STORE_OK);
+	CHECK(file_is(q[1], data, sizeof(data)));
+	CHECK(access(path[1], F_OK) == -1 && errno == ENOENT);
+	CHECK(store_repair_note_remove(s, 1, sha) == 0);
+	for (i = 0; i < 2; i++)
+		CHECK(unlink(q[i]) == 0);
+	CHECK(tmp_entries(root[0]) == 0 && tmp_entries(root[1]) == 0);
+}
+
+/* The bad copy's root on a full 256 KiB tmpfs: the repair fails with
+ * STORE_E_FULL and leaves no temporary file, no note and no object there;
+ * with room again it succeeds. */
+static void
+test_repair_full(void)
+{
+	static unsigned char data[160 * 1024], block[4096];
+	char full[PATHLEN], fid[STORE_ID_LEN + 1], sha[65], path[PATHLEN];
+	char filler[PATHLEN], text[STORE_NOTE_MAX];
+	struct store *s;
+	int existed, fd;
+	ssize_t n;
+
+	pathf(full, "%s/repair-full", base);
+	switch (small_root(full, fid, "test_repair_full")) {
+	case 1: return;
+	case -1: goto out;
+	}
+	s = store_new(root[0], full, id[0], fid);
+	store_set_direct(s, 0);
+	fill(data, sizeof(data), 13);
+	CHECK(
+	    put_bytes(s, data, sizeof(data), 8192, sha, &existed) == STORE_OK);
+	CHECK(store_object_path(s, 1, sha, path, sizeof(path)) == 0);
+	CHECK(unlink(path) == 0);
+	/* Fill what is left. */
+	pathf(filler, "%s/filler", full);
+	fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd != -1);
+	while (fd != -1 && (n = write(fd, block, sizeof(block))) > 0)
+		;
+	CHECK(errno == ENOSPC);
+	if (fd != -1)
+		CHECK(close(fd) == 0);
+	CHECK(store_replace_bad_copy(s, 0, STORE_AREA_OBJECTS, sha,
+		  "job 9 was missing", NULL) == STORE_E_FULL);
+	CHECK(tmp_entries(full) == 0);
+	CHECK(store_repair_note_read(s, 1, sha, text, sizeof(text)) == 0);
+	CHECK(objects_in(full) == 0);
+	CHECK(store_copy_verify(s, 1, STORE_AREA_OBJECTS, sha, NULL) ==
+	    STORE_COPY_MISSING);
+	CHECK(store_copy_verify(s, 0, STORE_AREA_OBJECTS, sha, NULL) ==
+	    STORE_COPY_GOOD);
+	/* Room again: repaired. */
+	CHECK(unlink(filler) == 0);
+	CHECK(store_replace_bad_copy(s, 0, STORE_AREA_OBJECTS, sha,
+		  "job 9 was missing", NULL) == STORE_OK);
+	CHECK(file_is(path, data, sizeof(data)));
+	CHECK(store_repair_note_read(s, 1, sha, text, sizeof(text)) == 1);
+	CHECK(store_repair_note_remove(s, 1, sha) == 0);
+	CHECK(tmp_entries(full) == 0);
 	store_free(s);
 out:
 	if (umount2(full, MNT_DETACH) != 0)
@@ -613,11 +953,15 @@ main(void)
 		if (mode == 0) {
 			test_markers(s);
 			test_sweep(s);
+			test_verify(s);
+			test_notes(s);
+			test_repair(s);
 		}
 		store_free(s);
 	}
 	test_full(1);
 	test_full(0);
+	test_repair_full();
 	remove_tree(base);
 	return harness_done();
 }
