@@ -5,7 +5,8 @@
 # scan_signature set, an alert scan.infected for the school with its audit
 # rows; the student's /items says 已隔離 and why, the course's teacher gets
 # 404 for the file, the student's own download is refused with the message
-# (and audited). A clean PDF is scanned clean. With scan.mode command (the
+# (and audited). A clean PDF is scanned clean and, once hashed too, is
+# 待認證 and the course's teacher downloads it. With scan.mode command (the
 # stack's configuration changed and reloaded, put back at the end): a scanner that
 # fails twice then passes makes 3 attempts (error, error, ok); one that
 # always fails makes the job dead after jobs.max_attempts (3 here) with its
@@ -244,6 +245,14 @@ check_eq "  scanned clean" clean "$(obj_col "$CSHA" scan_result)"
 check_eq "  with no signature" NULL "$(obj_col "$CSHA" scan_signature)"
 check_eq "  not quarantined" NULL "$(obj_col "$CSHA" quarantined_at)"
 check "  still under objects/ in both roots" test -f "$(obj "$PRIMARY" "$CSHA")" -a -f "$(obj "$REPLICA" "$CSHA")"
+CHJOB=$(job_of hash "$CSHA")
+check "  once its hash job is done too" wait_for 60 job_state_is "$CHJOB" "done"
+CFILE=$(file_of "$CSHA")
+check_match "  the student's /items shows 待認證" "state-pending\">待認證<" "$(req s1 "$BASE/items")"
+check_eq "  the course's teacher downloads it" 200 "$(dl t1 "$CFILE")"
+check_eq "  the recorded bytes" "$CSHA" "$(sha "$tmp/b")"
+check_match "  audited with the teacher's role" "^file:$CFILE	success	.*\"role\":\"teacher\"" \
+    "$(last_audit file.download "$T1L")"
 
 # ---------------------------------------------------------- command mode
 
