@@ -30,6 +30,7 @@
 #include "audit.h"
 #include "conf.h"
 #include "db.h"
+#include "job_hash_payload.h"
 #include "jobs.h"
 #include "log.h"
 #include "store.h"
@@ -79,139 +80,6 @@ scan_ms_text(char *out, size_t outlen, int64_t ms)
 		str_printf(out, outlen, "%lld s", (long long)(ms / 1000));
 	else
 		str_printf(out, outlen, "%lld ms", (long long)ms);
-}
-
-/* ------------------------------------------------------------ payload */
-
-static const char *
-scan_ws(const char *p)
-{
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	return p;
-}
-
-/* The JSON string at p: its raw body (escapes kept) in *s, *n; the text
- * after its closing quote, or NULL when p holds no whole string. */
-static const char *
-scan_json_string(const char *p, const char **s, size_t *n)
-{
-	if (*p != '"')
-		return NULL;
-	*s = ++p;
-	while (*p != '"') {
-		if ((unsigned char)*p < 0x20)
-			return NULL; /* the end, or a raw control character */
-		if (*p == '\\' && *++p == '\0')
-			return NULL;
-		p++;
-	}
-	*n = (size_t)(p - *s);
-	return p + 1;
-}
-
-/* A scalar value (a string, a number, true, false, null) at p: the text
- * after it, or NULL. */
-static const char *
-scan_json_scalar(const char *p)
-{
-	const char *s, *q = p;
-	size_t n;
-
-	if (*p == '"')
-		return scan_json_string(p, &s, &n);
-	while (*q != '\0' && strchr("+-.0123456789Eaeflnrstu", *q) != NULL)
-		q++;
-	return q == p ? NULL : q;
-}
-
-static int
-scan_hex64(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n != 64)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-			(s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-int
-job_scan_payload(const char *payload, char sha256[65], char *err, size_t errlen)
-{
-	const char *p, *key, *val;
-	size_t klen, vlen;
-	int found = 0;
-
-	if (payload == NULL || *(p = scan_ws(payload)) != '{') {
-		str_printf(err, errlen, "the payload is not a JSON object");
-		return -1;
-	}
-	p = scan_ws(p + 1);
-	while (*p != '}') {
-		if ((p = scan_json_string(p, &key, &klen)) == NULL) {
-			str_printf(err, errlen,
-			    "the payload has a key that is "
-			    "not a JSON string");
-			return -1;
-		}
-		p = scan_ws(p);
-		if (*p != ':') {
-			str_printf(err, errlen,
-			    "the payload has no ':' after "
-			    "a key");
-			return -1;
-		}
-		p = scan_ws(p + 1);
-		if (klen == 6 && memcmp(key, "sha256", 6) == 0) {
-			if (found) {
-				str_printf(err, errlen,
-				    "the payload gives sha256 twice");
-				return -1;
-			}
-			if ((p = scan_json_string(p, &val, &vlen)) == NULL ||
-			    !scan_hex64(val, vlen)) {
-				str_printf(err, errlen,
-				    "the payload's sha256 is not 64 "
-				    "lower-case hexadecimal characters");
-				return -1;
-			}
-			memcpy(sha256, val, 64);
-			sha256[64] = '\0';
-			found = 1;
-		} else if ((p = scan_json_scalar(p)) == NULL) {
-			str_printf(err, errlen,
-			    "the payload has a value that is not a JSON "
-			    "string, number, true, false or null");
-			return -1;
-		}
-		p = scan_ws(p);
-		if (*p == ',') {
-			p = scan_ws(p + 1);
-			if (*p == '"')
-				continue;
-		} else if (*p == '}') {
-			break;
-		}
-		str_printf(err, errlen,
-		    "the payload is not a well-formed JSON object");
-		return -1;
-	}
-	if (*scan_ws(p + 1) != '\0') {
-		str_printf(
-		    err, errlen, "the payload has text after its object");
-		return -1;
-	}
-	if (!found) {
-		str_printf(err, errlen,
-		    "the payload has no sha256 (expected "
-		    "{\"sha256\":\"<64 lower-case hex>\"})");
-		return -1;
-	}
-	return 0;
 }
 
 /* -------------------------------------------------------------- clamd */
@@ -1112,7 +980,8 @@ job_scan_run(struct job_ctx *jc)
 	char sha[65];
 	int fd, quarantined, moved;
 
-	if (job_scan_payload(jc->payload, sha, jc->err, sizeof(jc->err)) != 0)
+	/* The same payload as the hash job's: {"sha256":"<64 hex>"}. */
+	if (job_hash_payload(jc->payload, sha, jc->err, sizeof(jc->err)) != 0)
 		return -1;
 	if (jc->store == NULL) {
 		str_printf(jc->err, sizeof(jc->err),

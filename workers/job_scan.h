@@ -1,8 +1,9 @@
 /*
  * job_scan: the parts of the "scan" job (workers/job_scan.c) below its
  * handler job_scan_run (declared in jobs.h), for the handler and the unit
- * tests: the job's payload, the two scanners (clamd's INSTREAM over its
- * unix socket, and a command given the file's path) and clamd's reply.
+ * tests: the two scanners (clamd's INSTREAM over its unix socket, and a
+ * command given the file's path) and clamd's reply. Its payload is the
+ * hash job's, read by job_hash_payload.
  * A scanner never calls a scan clean unless the scanner said so in full: a
  * reply other than OK or FOUND, a socket error, a timeout or an odd exit
  * is JOB_SCAN_ERROR, with the reason.
@@ -30,12 +31,6 @@ struct job_scan_result {
 	char signature[JOB_SCAN_SIG_MAX + 1]; /* printable ASCII */
 	char err[400];
 };
-
-/* The job's payload {"sha256":"<64 lower-case hex>"} (other keys with
- * scalar values are ignored): 0 with the hash in sha256, or -1 with the
- * reason in err. */
-int job_scan_payload(
-    const char *payload, char sha256[65], char *err, size_t errlen);
 
 /* Reads one clamd reply to INSTREAM (without its terminating NUL): "stream:
  * OK" is clean, "stream: <signature> FOUND" infected (a signature of 1 to

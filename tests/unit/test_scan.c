@@ -1,7 +1,7 @@
 /*
  * test_scan: the scan job's parts below its handler (workers/job_scan.c):
- * the payload, clamd's reply, the INSTREAM framing against a fake clamd on
- * a unix socket in a temporary folder (a forked child that checks every
+ * clamd's reply, the INSTREAM framing against a fake clamd on a unix
+ * socket in a temporary folder (a forked child that checks every
  * byte and chunk, then answers OK, FOUND or ERROR, resets the connection,
  * says its size limit was exceeded, or never answers), and the command
  * scanner with small scripts (exit 0, 1, 2, a signal, a hang, a missing
@@ -46,54 +46,6 @@ pathf(char *out, size_t n, const char *fmt, ...)
 	if (vsnprintf(out, n, fmt, ap) >= (int)n)
 		abort();
 	va_end(ap);
-}
-
-/* ------------------------------------------------------------ payload */
-
-static void
-test_payload(void)
-{
-	static const char hex[] =
-	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-	char sha[65], err[200], p[256];
-
-	pathf(p, sizeof(p), "{\"sha256\":\"%s\"}", hex);
-	CHECK(job_scan_payload(p, sha, err, sizeof(err)) == 0);
-	CHECK(strcmp(sha, hex) == 0);
-	pathf(p, sizeof(p), " {\n \"sha256\" : \"%s\" ,\"n\": 3, \"x\":null } ",
-	    hex);
-	CHECK(job_scan_payload(p, sha, err, sizeof(err)) == 0);
-	pathf(p, sizeof(p), "{\"from\":\"a\\\"b\",\"sha256\":\"%s\"}", hex);
-	CHECK(job_scan_payload(p, sha, err, sizeof(err)) == 0);
-
-	CHECK(job_scan_payload("{}", sha, err, sizeof(err)) == -1);
-	CHECK_MSG(strstr(err, "no sha256") != NULL, "%s", err);
-	CHECK(job_scan_payload("[]", sha, err, sizeof(err)) == -1);
-	CHECK_MSG(strstr(err, "not a JSON object") != NULL, "%s", err);
-	CHECK(job_scan_payload("", sha, err, sizeof(err)) == -1);
-	CHECK(job_scan_payload(NULL, sha, err, sizeof(err)) == -1);
-	pathf(p, sizeof(p), "{\"sha256\":\"%.63s\"}", hex);
-	CHECK(job_scan_payload(p, sha, err, sizeof(err)) == -1);
-	CHECK_MSG(strstr(err, "64 lower-case") != NULL, "%s", err);
-	pathf(p, sizeof(p), "{\"sha256\":\"%.63sA\"}", hex);
-	CHECK(job_scan_payload(p, sha, err, sizeof(err)) == -1);
-	pathf(p, sizeof(p), "{\"sha256\":\"%.63sg\"}", hex);
-	CHECK(job_scan_payload(p, sha, err, sizeof(err)) == -1);
-	pathf(p, sizeof(p), "{\"sha256\":\"%s\"} x", hex);
-	CHECK(job_scan_payload(p, sha, err, sizeof(err)) == -1);
-	CHECK_MSG(strstr(err, "after its object") != NULL, "%s", err);
-	pathf(p, sizeof(p), "{\"sha256\":\"%s\",\"sha256\":\"%s\"}", hex, hex);
-	CHECK(job_scan_payload(p, sha, err, sizeof(err)) == -1);
-	CHECK_MSG(strstr(err, "twice") != NULL, "%s", err);
-	pathf(p, sizeof(p), "{\"sha256\":\"%s\",\"o\":{}}", hex);
-	CHECK(job_scan_payload(p, sha, err, sizeof(err)) == -1);
-	pathf(p, sizeof(p), "{\"sha256\":\"%s\",}", hex);
-	CHECK(job_scan_payload(p, sha, err, sizeof(err)) == -1);
-	pathf(p, sizeof(p), "{\"sha256\":\"%s\"", hex);
-	CHECK(job_scan_payload(p, sha, err, sizeof(err)) == -1);
-	pathf(p, sizeof(p), "{\"sha256\" \"%s\"}", hex);
-	CHECK(job_scan_payload(p, sha, err, sizeof(err)) == -1);
-	CHECK(job_scan_payload("{\"sha256\":12}", sha, err, sizeof(err)) == -1);
 }
 
 /* -------------------------------------------------------------- reply */
@@ -501,7 +453,6 @@ main(void)
 		return 2;
 	}
 	pathf(sock_path, sizeof(sock_path), "%s/clamd.sock", base);
-	test_payload();
 	test_reply();
 	test_clamd();
 	test_command();
