@@ -89,6 +89,14 @@ $(OUT)/tests/unit/test_jobs: $(OUT)/tests/unit/test_jobs.o $(WORK_LIBOBJ) \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
 
+# test_scan also links the scan job it tests (workers/job_scan.c, which
+# reads its payload with workers/job_hash_payload.c).
+$(OUT)/tests/unit/test_scan: $(OUT)/tests/unit/test_scan.o \
+    $(OUT)/workers/job_scan.o $(OUT)/workers/job_hash_payload.o \
+    $(OUT)/liblicheng.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
+
 $(OUT)/tests/bench/%: $(OUT)/tests/bench/%.o $(OUT)/liblicheng.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)

@@ -401,13 +401,44 @@ files_find(struct app *app, struct request *r, const char *pub)
 	return db_query(app_db(app), files_school_sql, p, 3);
 }
 
-/* 403: the object was quarantined; its owner is told why. */
+/* Audits an attempt on the file pub (res: its look-up) as event with
+ * outcome, the detail {"item", "sha256", "role", key: value}. 0/-1. */
+static int
+files_audit(struct app *app, struct request *r, const struct db_res *res,
+    const char *pub, const char *event, const char *outcome, const char *key,
+    const char *value)
+{
+	char target[32];
+	struct buf d;
+	int rc;
+
+	buf_init(&d);
+	buf_putc(&d, '{');
+	buf_json_kv(&d, "item", db_res_get(res, 0, FC_ITEM));
+	buf_json_kv(&d, "sha256", db_res_get(res, 0, FC_SHA));
+	buf_json_kv(&d, "role", role_name(r->auth->u.role));
+	buf_json_kv(&d, key, value);
+	buf_putc(&d, '}');
+	str_printf(target, sizeof(target), "file:%s", pub);
+	rc = auth_audit(app, r, event, target, outcome, d.data);
+	buf_free(&d);
+	return rc;
+}
+
+/* 403: the object was found infected or quarantined, so nobody gets it;
+ * its owner is told why (with the scan's finding), anyone else that it is
+ * quarantined. The refusal is audited (file.download_refused) before it is
+ * answered, as a download is. */
 static enum request_outcome
 files_quarantined(struct app *app, struct request *r, const struct db_res *res,
-    enum files_reader who)
+    enum files_reader who, const char *pub)
 {
-	struct tval *ctx = auth_page_ctx(app, r, "files.quarantined.title");
+	struct tval *ctx;
 
+	if (files_audit(app, r, res, pub, "file.download_refused", "denied",
+		"reason", "quarantined") != 0)
+		return RQ_UNAVAILABLE;
+	ctx = auth_page_ctx(app, r, "files.quarantined.title");
 	if (who == FILES_OWNER) {
 		(void)tval_set_str(
 		    ctx, "signature", db_res_get(res, 0, FC_SIGNATURE));
@@ -624,8 +655,6 @@ file_get(struct app *app, struct request *r)
 	enum request_outcome o;
 	enum files_reader who;
 	struct db_res *res;
-	struct buf d;
-	char target[32];
 	long wait;
 	int root;
 
@@ -647,7 +676,7 @@ file_get(struct app *app, struct request *r)
 		return auth_deny(app, r, "file_right", 1);
 	}
 	if (db_res_int(res, 0, FC_BAD_OBJECT) != 0) {
-		o = files_quarantined(app, r, res, who);
+		o = files_quarantined(app, r, res, who, pub);
 		db_res_free(res);
 		return o;
 	}
@@ -656,18 +685,10 @@ file_get(struct app *app, struct request *r)
 		return o;
 	}
 	/* The download is audited before it is answered. */
-	buf_init(&d);
-	buf_putc(&d, '{');
-	buf_json_kv(&d, "item", db_res_get(res, 0, FC_ITEM));
-	buf_json_kv(&d, "sha256", db_res_get(res, 0, FC_SHA));
-	buf_json_kv(&d, "role", role_name(r->auth->u.role));
-	buf_json_kv(&d, "root", root == 0 ? "primary" : "replica");
-	buf_putc(&d, '}');
-	str_printf(target, sizeof(target), "file:%s", pub);
-	o = auth_audit(app, r, "file.download", target, "success", d.data) == 0
+	o = files_audit(app, r, res, pub, "file.download", "success", "root",
+		root == 0 ? "primary" : "replica") == 0
 	    ? files_answer(r, res, root)
 	    : RQ_UNAVAILABLE;
-	buf_free(&d);
 	db_res_free(res);
 	return o;
 }

@@ -283,6 +283,7 @@ it_item_ctx(struct app *app, const struct request *r, const struct item *it,
 	(void)tval_set_str(o, "state_label", auth_msg(app, r, key));
 	if (it->state == ITEM_ST_REJECTED)
 		(void)tval_set_str(o, "reason", it->cert_reason);
+	(void)tval_set_bool(o, "quarantined", it->state == ITEM_ST_QUARANTINED);
 	/* A file with no good copy left: what the student can do. */
 	(void)tval_set_bool(o, "lost", it->state == ITEM_ST_LOST);
 	(void)tval_set_str(o, "description", it->description);
