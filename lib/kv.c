@@ -141,26 +141,53 @@ kv_connect(struct kv *kv)
 	return 0;
 }
 
-/*
- * Sends a formatted command and reads its reply; on a connection error
- * (the server restarted, or the connection was never made) connects again
- * and retries once. A timeout is not retried: the command may have run, and
- * a second wait would double the time a request blocks.
- */
-static redisReply *
-kv_send(struct kv *kv, const char *cmd, size_t len)
+static void
+kv_free_replies(redisReply **rep, size_t n)
 {
-	void *reply = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (rep[i] != NULL) {
+			freeReplyObject(rep[i]);
+			rep[i] = NULL;
+		}
+}
+
+/*
+ * Sends n formatted commands at once and reads their n replies; on a
+ * connection error (the server restarted, or the connection was never
+ * made) connects again and sends them all once more. A timeout is not
+ * retried: the commands may have run, and a second wait would double the
+ * time a request blocks. 0 with rep[0..n-1] set, or -1 with none kept.
+ */
+static int
+kv_send(struct kv *kv, char *const *cmd, const size_t *len, size_t n,
+    redisReply **rep)
+{
+	void *reply;
+	size_t i, got;
 	int attempt, err, timed_out;
 
 	kv->err[0] = '\0';
+	for (i = 0; i < n; i++)
+		rep[i] = NULL;
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (kv_connect(kv) != 0)
-			return NULL;
-		if (redisAppendFormattedCommand(kv->ctx, cmd, len) ==
-			REDIS_OK &&
-		    redisGetReply(kv->ctx, &reply) == REDIS_OK && reply != NULL)
-			return reply;
+			return -1;
+		for (i = 0; i < n; i++)
+			if (redisAppendFormattedCommand(
+				kv->ctx, cmd[i], len[i]) != REDIS_OK)
+				break;
+		for (got = 0; i == n && got < n; got++) {
+			reply = NULL;
+			if (redisGetReply(kv->ctx, &reply) != REDIS_OK ||
+			    reply == NULL)
+				break;
+			rep[got] = reply;
+		}
+		if (i == n && got == n)
+			return 0;
+		kv_free_replies(rep, n);
 		err = kv->ctx->err;
 		timed_out = err == REDIS_ERR_IO &&
 		    (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -175,7 +202,15 @@ kv_send(struct kv *kv, const char *cmd, size_t len)
 			    kv->err);
 	}
 	log_error("%s", kv->err);
-	return NULL;
+	return -1;
+}
+
+static redisReply *
+kv_send1(struct kv *kv, char *cmd, size_t len)
+{
+	redisReply *r;
+
+	return kv_send(kv, &cmd, &len, 1, &r) == 0 ? r : NULL;
 }
 
 redisReply *
@@ -194,7 +229,7 @@ kv_cmd(struct kv *kv, const char *fmt, ...)
 		log_error("%s: %s", kv->err, fmt);
 		return NULL;
 	}
-	r = kv_send(kv, cmd, (size_t)len);
+	r = kv_send1(kv, cmd, (size_t)len);
 	redisFreeCommand(cmd);
 	return r;
 }
@@ -212,9 +247,42 @@ kv_cmdargv(struct kv *kv, int argc, const char **argv, const size_t *argvlen)
 		log_error("%s", kv->err);
 		return NULL;
 	}
-	r = kv_send(kv, cmd, (size_t)len);
+	r = kv_send1(kv, cmd, (size_t)len);
 	redisFreeCommand(cmd);
 	return r;
+}
+
+int
+kv_pipeline(
+    struct kv *kv, const struct kv_cmd *cmds, size_t n, redisReply **rep)
+{
+	char **cmd;
+	size_t *len, i;
+	int rc = -1;
+	long long l;
+
+	if (n == 0)
+		return 0;
+	cmd = xcalloc(n, sizeof(*cmd));
+	len = xcalloc(n, sizeof(*len));
+	for (i = 0; i < n; i++) {
+		l = redisFormatCommandArgv(
+		    &cmd[i], cmds[i].argc, cmds[i].argv, cmds[i].argvlen);
+		if (l < 0 || cmd[i] == NULL) {
+			kv_set_err(kv, "redis", "cannot format the command");
+			log_error("%s", kv->err);
+			goto out;
+		}
+		len[i] = (size_t)l;
+	}
+	rc = kv_send(kv, cmd, len, n, rep);
+out:
+	for (i = 0; i < n; i++)
+		if (cmd[i] != NULL)
+			redisFreeCommand(cmd[i]);
+	free(cmd);
+	free(len);
+	return rc;
 }
 
 int

@@ -26,6 +26,21 @@ const char *kv_errstr(const struct kv *kv);
 redisReply *kv_cmd(struct kv *kv, const char *fmt, ...);
 redisReply *
 kv_cmdargv(struct kv *kv, int argc, const char **argv, const size_t *argvlen);
+
+/* One command of a pipeline: argv[0..argc-1], lengths in argvlen (NULL:
+ * each argument is a NUL-terminated string). */
+struct kv_cmd {
+	int argc;
+	const char **argv;
+	const size_t *argvlen;
+};
+/* Sends n commands at once and reads their n replies in order (one round
+ * trip instead of n). 0 with rep[0..n-1] set (each may be of type
+ * REDIS_REPLY_ERROR; the caller frees every one), or -1 with no reply kept
+ * (errstr set). Like kv_cmd it reconnects once after a connection error and
+ * sends the whole pipeline again: only for commands that may run twice. */
+int kv_pipeline(
+    struct kv *kv, const struct kv_cmd *cmds, size_t n, redisReply **rep);
 /* PING; 0 or -1. */
 int kv_ping(struct kv *kv);
 /* The configured key prefix, e.g. "licheng:". */
