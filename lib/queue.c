@@ -7,6 +7,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
@@ -49,57 +50,183 @@ queue_enqueue_tx(
 }
 
 int
-queue_publish(struct kv *kv, struct db *db, const char *type, uint64_t id)
+queue_enqueue_many_tx(struct db *db, const char *type,
+    const char *const *payload, size_t n, uint64_t *ids)
 {
-	char stream[256], idtext[24];
-	const char *argv[5];
-	size_t argvlen[5];
-	struct db_param p[1];
-	redisReply *rep;
-	int n, rc = -1;
+	struct db_param p[2 * QUEUE_PUBLISH_CHUNK];
+	struct db_res *res = NULL;
+	size_t done, size, i;
+	struct buf sql;
+	int rc = 0;
 
 	if (!queue_type_ok(type)) {
 		log_error("queue: bad job type \"%s\"", type);
 		return -1;
 	}
-	n = snprintf(stream, sizeof(stream), "%sjobs:%s", kv_prefix(kv), type);
-	if (n < 0 || (size_t)n >= sizeof(stream)) {
-		log_error("queue: the stream name of %s does not fit in %zu "
-			  "bytes; shorten redis.prefix",
-		    type, sizeof(stream));
+	buf_init(&sql);
+	/* A power of two rows per statement: a few statement sizes. */
+	for (done = 0; rc == 0 && done < n; done += size) {
+		for (size = 1;
+		     size * 2 <= n - done && size * 2 <= QUEUE_PUBLISH_CHUNK;
+		     size *= 2)
+			;
+		buf_reset(&sql);
+		buf_puts(&sql,
+		    "INSERT INTO jobs (type, payload, not_before) "
+		    "VALUES ");
+		for (i = 0; i < size; i++) {
+			buf_puts(&sql,
+			    i == 0 ? "(?, ?, UTC_TIMESTAMP(6))"
+				   : ", (?, ?, UTC_TIMESTAMP(6))");
+			p[2 * i] = DB_STR(type);
+			p[2 * i + 1] = DB_STR(payload[done + i]);
+		}
+		buf_puts(&sql, " RETURNING id");
+		if ((res = db_query(db, sql.data, p, 2 * size)) == NULL ||
+		    db_res_rows(res) != size) {
+			log_error("queue: %zu %s jobs not enqueued: %s", n,
+			    type, res == NULL ? db_errstr(db) : "ids missing");
+			rc = -1;
+		}
+		for (i = 0; rc == 0 && i < size; i++)
+			ids[done + i] =
+			    strtoull(db_res_get(res, i, 0), NULL, 10);
+		db_res_free(res);
+		res = NULL;
+	}
+	buf_free(&sql);
+	return rc;
+}
+
+size_t
+queue_in_list(
+    struct buf *marks, struct db_param *p, const uint64_t *ids, size_t n)
+{
+	size_t i, size = 1;
+
+	if (n == 0 || n > QUEUE_IN_MAX)
+		return 0;
+	while (size < n)
+		size *= 2;
+	for (i = 0; i < size; i++) {
+		buf_puts(marks, i == 0 ? "?" : ", ?");
+		p[i] = DB_INT((long long)ids[i < n ? i : n - 1]);
+	}
+	return size;
+}
+
+/* The stream of type, or -1 (logged) when the name does not fit. */
+static int
+queue_stream(char *out, size_t outlen, struct kv *kv, const char *type)
+{
+	int n;
+
+	if (!queue_type_ok(type)) {
+		log_error("queue: bad job type \"%s\"", type);
 		return -1;
 	}
-	str_printf(idtext, sizeof(idtext), "%" PRIu64, id);
-	argv[0] = "XADD";
-	argv[1] = stream;
-	argv[2] = "*";
-	argv[3] = "job";
-	argv[4] = idtext;
-	for (n = 0; n < 5; n++)
-		argvlen[n] = strlen(argv[n]);
-	rep = kv_cmdargv(kv, 5, argv, argvlen);
-	if (rep != NULL && rep->type == REDIS_REPLY_STRING)
-		rc = 0;
-	if (rc != 0)
-		log_warn("queue: job %" PRIu64 " (%s) not published: %s; the "
-			 "reconciler will publish it",
-		    id, type,
-		    rep != NULL && rep->type == REDIS_REPLY_ERROR
-			? rep->str
-			: kv_errstr(kv));
-	if (rep != NULL)
-		freeReplyObject(rep);
-	if (rc != 0)
+	n = snprintf(out, outlen, "%sjobs:%s", kv_prefix(kv), type);
+	if (n < 0 || (size_t)n >= outlen) {
+		log_error("queue: the stream name of %s does not fit in %zu "
+			  "bytes; shorten redis.prefix",
+		    type, outlen);
 		return -1;
-	/* Only a pending row: a worker may already have claimed it. */
-	p[0] = DB_INT((long long)id);
-	if (db_exec(db,
-		"UPDATE jobs SET published_at = UTC_TIMESTAMP(6) WHERE id = ? "
-		"AND state = 'pending'",
-		p, 1, NULL, NULL) != 0)
-		log_warn("queue: job %" PRIu64 " (%s) is in Redis but its "
-			 "published_at was not recorded (%s); the reconciler "
-			 "may publish it once more",
-		    id, type, db_errstr(db));
+	}
 	return 0;
+}
+
+/* One chunk (n <= QUEUE_PUBLISH_CHUNK): the XADDs in one round trip, then
+ * published_at of those Redis took in one UPDATE. How many it took. */
+static size_t
+queue_publish_chunk(struct kv *kv, struct db *db, const char *type,
+    const char *stream, const uint64_t *ids, size_t n)
+{
+	char idtext[QUEUE_PUBLISH_CHUNK][24];
+	const char *argv[QUEUE_PUBLISH_CHUNK][5];
+	struct kv_cmd cmd[QUEUE_PUBLISH_CHUNK];
+	redisReply *rep[QUEUE_PUBLISH_CHUNK];
+	uint64_t took[QUEUE_PUBLISH_CHUNK];
+	struct db_param p[QUEUE_IN_MAX];
+	const char *why = NULL;
+	size_t i, ntook = 0, np;
+	struct buf sql;
+	int sent;
+
+	for (i = 0; i < n; i++) {
+		str_printf(idtext[i], sizeof(idtext[i]), "%" PRIu64, ids[i]);
+		argv[i][0] = "XADD";
+		argv[i][1] = stream;
+		argv[i][2] = "*";
+		argv[i][3] = "job";
+		argv[i][4] = idtext[i];
+		cmd[i].argc = 5;
+		cmd[i].argv = argv[i];
+		cmd[i].argvlen = NULL;
+	}
+	sent = kv_pipeline(kv, cmd, n, rep) == 0;
+	if (!sent)
+		why = kv_errstr(kv);
+	for (i = 0; sent && i < n; i++) {
+		if (rep[i]->type == REDIS_REPLY_STRING)
+			took[ntook++] = ids[i];
+		else if (why == NULL)
+			why = rep[i]->type == REDIS_REPLY_ERROR
+			    ? rep[i]->str
+			    : "not an entry id";
+	}
+	if (ntook < n) {
+		if (n == 1)
+			log_warn("queue: job %" PRIu64 " (%s) not published: "
+				 "%s; the reconciler will publish it",
+			    ids[0], type, why);
+		else
+			log_warn("queue: %zu of %zu %s jobs (ids %" PRIu64
+				 "..%" PRIu64 ") not published: %s; the "
+				 "reconciler will publish them",
+			    n - ntook, n, type, ids[0], ids[n - 1], why);
+	}
+	for (i = 0; sent && i < n; i++)
+		freeReplyObject(rep[i]);
+	if (ntook == 0)
+		return 0;
+	/* Only pending rows: a worker may already have claimed one. */
+	buf_init(&sql);
+	buf_puts(&sql,
+	    "UPDATE jobs SET published_at = UTC_TIMESTAMP(6) WHERE "
+	    "id IN (");
+	np = queue_in_list(&sql, p, took, ntook);
+	buf_puts(&sql, ") AND state = 'pending'");
+	if (db_exec(db, sql.data, p, np, NULL, NULL) != 0)
+		log_warn("queue: %zu %s job%s (ids %" PRIu64 "..%" PRIu64
+			 ") in Redis but published_at was not recorded (%s); "
+			 "the reconciler may publish them once more",
+		    ntook, type, ntook == 1 ? " is" : "s are", took[0],
+		    took[ntook - 1], db_errstr(db));
+	buf_free(&sql);
+	return ntook;
+}
+
+long
+queue_publish_many(struct kv *kv, struct db *db, const char *type,
+    const uint64_t *ids, size_t n)
+{
+	char stream[256];
+	size_t done, k;
+	long took = 0;
+
+	if (queue_stream(stream, sizeof(stream), kv, type) != 0)
+		return -1;
+	for (done = 0; done < n; done += k) {
+		k = n - done < QUEUE_PUBLISH_CHUNK ? n - done
+						   : QUEUE_PUBLISH_CHUNK;
+		took += (long)queue_publish_chunk(
+		    kv, db, type, stream, ids + done, k);
+	}
+	return took;
+}
+
+int
+queue_publish(struct kv *kv, struct db *db, const char *type, uint64_t id)
+{
+	return queue_publish_many(kv, db, type, &id, 1) == 1 ? 0 : -1;
 }

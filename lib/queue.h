@@ -10,9 +10,12 @@
 #ifndef LICHENG_QUEUE_H
 #define LICHENG_QUEUE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+struct buf;
 struct db;
+struct db_param;
 struct kv;
 
 /* The job types: [a-z_]{1,32}. */
@@ -23,6 +26,12 @@ struct kv;
 int queue_enqueue_tx(
     struct db *db, const char *type, const char *payload, uint64_t *id);
 
+/* queue_enqueue_tx of n jobs of one type at once, payload[i] for the i-th:
+ * multi-row INSERTs (at most QUEUE_PUBLISH_CHUNK rows each) that return
+ * their ids, into ids[0..n-1] in order. 0/-1 (the caller rolls back). */
+int queue_enqueue_many_tx(struct db *db, const char *type,
+    const char *const *payload, size_t n, uint64_t *ids);
+
 /* XADD <prefix>jobs:<type> * job <id>, after the commit, then records the
  * publication in the row (published_at, while it is still pending) so that
  * licheng-worker's reconciler leaves it alone until jobs.republish_after.
@@ -32,5 +41,24 @@ int queue_enqueue_tx(
  * successful XADD is logged and still 0: the job is in Redis, and at worst
  * the reconciler publishes it once more. */
 int queue_publish(struct kv *kv, struct db *db, const char *type, uint64_t id);
+
+/* queue_publish of n jobs of one type at once: their XADDs pipelined in
+ * one round trip and their published_at in one UPDATE, QUEUE_PUBLISH_CHUNK
+ * at a time (outside a transaction each UPDATE commits on its own). How
+ * many Redis took (n when all), or -1 for a bad type; a failure is logged
+ * once per chunk and those jobs wait for the reconciler. */
+#define QUEUE_PUBLISH_CHUNK 128
+long queue_publish_many(struct kv *kv, struct db *db, const char *type,
+    const uint64_t *ids, size_t n);
+
+/* The most ids queue_in_list takes. */
+#define QUEUE_IN_MAX 256
+/* An IN list of n job ids (1..QUEUE_IN_MAX) for a prepared statement:
+ * appends "?, ?, ..." to marks and fills p[0..], n rounded up to a power of
+ * two so that a statement is prepared for a few sizes only (p has room for
+ * QUEUE_IN_MAX), the last id repeated (which changes nothing in an IN
+ * list). The number of parameters filled; 0 when n is 0 or too many. */
+size_t queue_in_list(
+    struct buf *marks, struct db_param *p, const uint64_t *ids, size_t n);
 
 #endif
