@@ -152,6 +152,8 @@ struct conf {
 				   * ago than this (or never) is published
 				   * again by the reconciler */
 	int jobs_block_ms; /* XREADGROUP BLOCK, ms (bounds stop latency) */
+	int jobs_batch; /* entries of quick job types a child reads, claims
+			 * and commits together */
 	int jobs_warn_age; /* seconds: home pages warn when the oldest
 			    * pending job is older */
 	int hash_read_rate; /* bytes/s of read-back per hash or repair job
