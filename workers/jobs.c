@@ -1,23 +1,25 @@
 /*
  * jobs: the job runner of every licheng-worker child (see jobs.h) — it reads
- * the streams as consumer "<host>:<pid>" of the group "workers", claims the
- * job's row, runs its handler inside a transaction that also records the
- * outcome, and acknowledges the entry only after that commit; it retries
- * with backoff, buries a job after jobs.max_attempts with an alert, and runs
- * the reconciler that republishes what Redis does not hold. It also holds
- * the probe handler, which does nothing but wait.
+ * the streams as consumer "<host>:<pid>" of the group "workers" into a
+ * local queue, hands the queue's front to jobs_batch.c (which claims the
+ * jobs' rows, runs their handlers in transactions that also record the
+ * outcomes, and acknowledges the entries only after those commits), lets
+ * jobs_reconcile.c publish again what Redis does not hold, and gives back
+ * what it read but did not run when the child stops. It also holds the
+ * probe handler, which does nothing but wait.
  *
- * It must never acknowledge an entry before the job's outcome has
- * committed, never abort a running job because a stop was asked (the pool
- * holds stop signals while the child is busy), and never let a malformed
- * entry, a Redis or a database outage take a child down. Every command to
- * Redis is sent as an argument vector (kv_cmdargv), never built as text.
+ * Quick job types are read jobs.batch entries at a time (and run in
+ * batches); slow types (those that read a whole file or wait for a
+ * scanner) one entry per stream at a time, so that the children share a
+ * backlog of them instead of one child holding it.
+ *
+ * It must never let a malformed entry, a Redis or a database outage take a
+ * child down. Every command to Redis is sent as an argument vector
+ * (kv_cmdargv, kv_pipeline), never built as text.
  */
 #include "jobs.h"
 
 #include <errno.h>
-#include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +27,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alert.h"
 #include "conf.h"
 #include "crypto.h"
 #include "db.h"
+#include "jobs_impl.h"
 #include "jobs_parse.h"
 #include "kv.h"
 #include "log.h"
@@ -45,62 +47,22 @@ const struct job_type job_types[] = {
     {NULL, NULL},
 };
 
-#define JOBS_GROUP "workers"
-#define JOBS_TYPES_MAX 8
-#define JOBS_KEY_MAX 256
-#define JOBS_ENTRY_ID_MAX 48 /* "<ms>-<seq>": at most 41 bytes */
-#define JOBS_CONSUMER_MAX 96 /* job_attempts.consumer, claimed_by */
-/* Entries read but not run yet. A read of new entries returns at most one
- * per stream; a read of the own pending list at most JOBS_LOCAL_MAX. */
-#define JOBS_LOCAL_MAX 32
+/*
+ * The quick types, read and run in batches: their handlers touch no file
+ * and wait for no other server (a probe only sleeps when asked to, in
+ * tests). Any other type, present or future, is slow until listed here.
+ */
+static const char *const jobs_quick_types[] = {"probe", NULL};
+
+/* The local queue holds jobs.batch entries and this many more: one per
+ * slow stream from a read, a few claimed stalled ones. */
+#define JOBS_LOCAL_EXTRA 32
 /* How often a child looks for entries stalled in a dead consumer's
- * pending list, and how many it takes from one stream at a time. */
+ * pending list, and how many it takes from one slow stream at a time. */
 #define JOBS_CLAIM_EVERY_MS 3000
 #define JOBS_CLAIM_COUNT 4
-/* Rows per reconciler statement. */
-#define JOBS_RECONCILE_BATCH 500
-/* A job that was never published is left to its producer this long. */
-#define JOBS_UNPUBLISHED_GRACE 5
 #define JOBS_STORE_RETRY_MS 5000
 #define JOBS_PROBE_STEP_MS 100
-/* A reconciler that lost the lock tries again this long after it
- * expires. */
-#define JOBS_AFTER_EXPIRY_MS 50
-
-/* One stream entry taken from Redis and not yet finished with. */
-struct jobs_entry {
-	int stream; /* index in job_types */
-	char id[JOBS_ENTRY_ID_MAX];
-	uint64_t job; /* 0 when the entry is malformed */
-	int64_t taken_at; /* now_ms() when it was read */
-	const char *why; /* why it is malformed */
-};
-
-struct jobs {
-	const struct conf *conf;
-	struct db *db; /* the child's; not owned */
-	struct pool *pool;
-	int slot;
-	struct kv *kv;
-	struct store *store; /* NULL until the roots' ids are read */
-	int64_t store_retry_at;
-	int ntypes;
-	char stream[JOBS_TYPES_MAX][JOBS_KEY_MAX];
-	char drain_from[JOBS_TYPES_MAX][JOBS_ENTRY_ID_MAX];
-	char claim_from[JOBS_TYPES_MAX][JOBS_ENTRY_ID_MAX];
-	char lock[JOBS_KEY_MAX];
-	char consumer[JOBS_CONSUMER_MAX];
-	int broken; /* the keys do not fit: this child runs no job */
-	int groups; /* the groups exist (as far as we know) */
-	int drained; /* the own pending list was read to its end */
-	int block_ms;
-	int64_t next_claim;
-	int64_t next_reconcile;
-	int kv_down; /* logged once per outage */
-	int db_down;
-	struct jobs_entry local[JOBS_LOCAL_MAX];
-	size_t nlocal;
-};
 
 int64_t
 jobs_backoff_ms(int base, int max, int attempt)
@@ -121,7 +83,7 @@ jobs_backoff_ms(int base, int max, int attempt)
 
 /* Up to 20 % more than ms, so that jobs that failed together do not all
  * come back in the same second. */
-static int64_t
+int64_t
 jobs_jitter(int64_t ms)
 {
 	uint32_t r;
@@ -131,12 +93,23 @@ jobs_jitter(int64_t ms)
 	return ms + (int64_t)(r % (uint32_t)(ms / 5 + 1));
 }
 
-static int
+int
 jobs_key(char *out, size_t outlen, const struct kv *kv, const char *name)
 {
 	int n = snprintf(out, outlen, "%sjobs:%s", kv_prefix(kv), name);
 
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+int
+jobs_is_quick(const char *type)
+{
+	int i;
+
+	for (i = 0; jobs_quick_types[i] != NULL; i++)
+		if (strcmp(jobs_quick_types[i], type) == 0)
+			return 1;
+	return 0;
 }
 
 struct jobs *
@@ -151,6 +124,11 @@ jobs_new(const struct conf *c, struct db *db, struct pool *p, int slot)
 	j->pool = p;
 	j->slot = slot;
 	j->kv = kv_new(c);
+	j->batch = c->jobs_batch >= 1 && c->jobs_batch <= QUEUE_IN_MAX
+	    ? (size_t)c->jobs_batch
+	    : 1;
+	j->cap = j->batch + JOBS_LOCAL_EXTRA;
+	j->local = xcalloc(j->cap, sizeof(*j->local));
 	/* The host as `uname -n` prints it; the consumer names its
 	 * attempts in job_attempts, so it must fit there. */
 	if (uname(&u) != 0)
@@ -169,6 +147,7 @@ jobs_new(const struct conf *c, struct db *db, struct pool *p, int slot)
 		if (jobs_key(j->stream[i], sizeof(j->stream[i]), j->kv,
 			job_types[i].name) != 0)
 			keys_ok = 0;
+		j->quick[i] = jobs_is_quick(job_types[i].name);
 		(void)str_copy(j->drain_from[i], JOBS_ENTRY_ID_MAX, "0");
 		(void)str_copy(j->claim_from[i], JOBS_ENTRY_ID_MAX, "0-0");
 	}
@@ -201,7 +180,7 @@ jobs_new(const struct conf *c, struct db *db, struct pool *p, int slot)
 }
 
 /* Redis failed: logged once per outage. */
-static void
+void
 jobs_kv_failed(struct jobs *j, const char *what, const redisReply *rep)
 {
 	if (!j->kv_down)
@@ -214,7 +193,7 @@ jobs_kv_failed(struct jobs *j, const char *what, const redisReply *rep)
 	j->kv_down = 1;
 }
 
-static void
+void
 jobs_kv_ok(struct jobs *j)
 {
 	if (j->kv_down)
@@ -222,7 +201,7 @@ jobs_kv_ok(struct jobs *j)
 	j->kv_down = 0;
 }
 
-static void
+void
 jobs_db_failed(struct jobs *j, const char *what)
 {
 	if (!j->db_down)
@@ -232,7 +211,7 @@ jobs_db_failed(struct jobs *j, const char *what)
 	j->db_down = 1;
 }
 
-static void
+void
 jobs_db_ok(struct jobs *j)
 {
 	if (j->db_down)
@@ -250,7 +229,7 @@ jobs_group_lost(const redisReply *rep)
 		strncmp(rep->str, "UNBLOCKED", 9) == 0);
 }
 
-static redisReply *
+redisReply *
 jobs_cmd(struct jobs *j, int argc, const char **argv)
 {
 	size_t len[32];
@@ -345,7 +324,7 @@ jobs_take(struct jobs *j, int t, const redisReply *list, char *last)
 	for (i = 0; i < list->elements; i++) {
 		struct jobs_entry *e;
 
-		if (j->nlocal >= JOBS_LOCAL_MAX) {
+		if (j->nlocal >= j->cap) {
 			/* Stays in this consumer's pending list; the next
 			 * drain or XAUTOCLAIM takes it. */
 			log_warn("more entries than the runner holds at once; "
@@ -382,43 +361,58 @@ jobs_stream_index(const struct jobs *j, const redisReply *name)
 	return -1;
 }
 
+/* The streams a read asks for. */
+enum jobs_which { JOBS_ALL, JOBS_QUICK, JOBS_SLOW };
+
+static int
+jobs_selected(const struct jobs *j, int t, enum jobs_which which)
+{
+	return which == JOBS_ALL || (which == JOBS_QUICK) == (j->quick[t] != 0);
+}
+
 /*
- * XREADGROUP: own (1) reads this consumer's pending list from the drain
- * cursors without blocking; otherwise new entries, one per stream at most,
- * waiting up to block_ms. Entries go to the local queue. 0 (also when
- * there was nothing), -1 when Redis failed.
+ * Fills argv (room for 10 + 2 * JOBS_TYPES_MAX) with an XREADGROUP of the
+ * streams which selects: own (1) from this consumer's drain cursors, else
+ * new entries (">"); block NULL for a read that does not wait. The number
+ * of arguments, 0 when no stream is selected.
  */
 static int
-jobs_read(struct jobs *j, int own)
+jobs_xread_argv(struct jobs *j, const char **argv, const char *count,
+    const char *block, enum jobs_which which, int own)
 {
-	const char *argv[10 + 2 * JOBS_TYPES_MAX];
-	char count[16], block[16];
-	redisReply *rep;
-	size_t i, got = 0;
-	int argc = 0, t;
+	int argc = 0, t, n = 0;
 
-	if (own)
-		str_printf(count, sizeof(count), "%d",
-		    JOBS_LOCAL_MAX / (j->ntypes > 0 ? j->ntypes : 1));
-	else
-		str_printf(count, sizeof(count), "1");
-	str_printf(block, sizeof(block), "%d", j->block_ms);
 	argv[argc++] = "XREADGROUP";
 	argv[argc++] = "GROUP";
 	argv[argc++] = JOBS_GROUP;
 	argv[argc++] = j->consumer;
 	argv[argc++] = "COUNT";
 	argv[argc++] = count;
-	if (!own) {
+	if (block != NULL) {
 		argv[argc++] = "BLOCK";
 		argv[argc++] = block;
 	}
 	argv[argc++] = "STREAMS";
 	for (t = 0; t < j->ntypes; t++)
-		argv[argc++] = j->stream[t];
+		if (jobs_selected(j, t, which)) {
+			argv[argc++] = j->stream[t];
+			n++;
+		}
 	for (t = 0; t < j->ntypes; t++)
-		argv[argc++] = own ? j->drain_from[t] : ">";
-	rep = jobs_cmd(j, argc, argv);
+		if (jobs_selected(j, t, which))
+			argv[argc++] = own ? j->drain_from[t] : ">";
+	return n > 0 ? argc : 0;
+}
+
+/* Takes the entries of an XREADGROUP reply into the local queue (own: and
+ * moves the drain cursors). How many, or -1 when Redis failed (logged; a
+ * lost group is created again before the next read). */
+static long
+jobs_xread_reply(struct jobs *j, const redisReply *rep, int own)
+{
+	size_t i, got = 0;
+	int t;
+
 	if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
 		if (jobs_group_lost(rep)) {
 			log_info(
@@ -428,48 +422,124 @@ jobs_read(struct jobs *j, int own)
 			j->groups = 0;
 		} else
 			jobs_kv_failed(j, "XREADGROUP", rep);
-		if (rep != NULL)
-			freeReplyObject(rep);
 		return -1;
 	}
 	jobs_kv_ok(j);
-	if (rep->type == REDIS_REPLY_ARRAY)
-		for (i = 0; i < rep->elements; i++) {
-			const redisReply *s = rep->element[i];
+	if (rep->type != REDIS_REPLY_ARRAY)
+		return 0;
+	for (i = 0; i < rep->elements; i++) {
+		const redisReply *s = rep->element[i];
 
-			if (s->type != REDIS_REPLY_ARRAY || s->elements != 2 ||
-			    (t = jobs_stream_index(j, s->element[0])) < 0)
-				continue;
-			got += jobs_take(
-			    j, t, s->element[1], own ? j->drain_from[t] : NULL);
-		}
-	freeReplyObject(rep);
-	if (own && got == 0) {
+		if (s->type != REDIS_REPLY_ARRAY || s->elements != 2 ||
+		    (t = jobs_stream_index(j, s->element[0])) < 0)
+			continue;
+		got += jobs_take(
+		    j, t, s->element[1], own ? j->drain_from[t] : NULL);
+	}
+	return (long)got;
+}
+
+/* One XREADGROUP (argv from jobs_xread_argv) into the local queue. How
+ * many entries it took, or -1 when Redis failed. */
+static long
+jobs_xread(struct jobs *j, int argc, const char **argv, int own)
+{
+	redisReply *rep = jobs_cmd(j, argc, argv);
+	long got = jobs_xread_reply(j, rep, own);
+
+	if (rep != NULL)
+		freeReplyObject(rep);
+	return got;
+}
+
+/* This consumer's own pending list (what a previous process of the same
+ * name left), from the drain cursors, without waiting. 0/-1. */
+static int
+jobs_read_own(struct jobs *j)
+{
+	const char *argv[10 + 2 * JOBS_TYPES_MAX];
+	char count[16];
+	long got;
+
+	str_printf(count, sizeof(count), "%zu",
+	    j->cap / (size_t)(j->ntypes > 0 ? j->ntypes : 1));
+	got = jobs_xread(
+	    j, jobs_xread_argv(j, argv, count, NULL, JOBS_ALL, 1), argv, 1);
+	if (got < 0)
+		return -1;
+	if (got == 0) {
 		j->drained = 1;
 		log_debug("consumer %s: own pending list drained", j->consumer);
 	}
 	return 0;
 }
 
+/*
+ * New entries: without waiting, up to jobs.batch from the quick streams
+ * and one from each slow stream, both reads in one round trip; when there
+ * was none, one from any stream, waiting up to block_ms. A slow job is
+ * taken one at a time so that the other children share a backlog of them
+ * rather than wait while one child holds it. 0 (also when there was
+ * nothing), -1 when Redis failed.
+ */
+static int
+jobs_read_new(struct jobs *j)
+{
+	const char *argv[2][10 + 2 * JOBS_TYPES_MAX];
+	char batch[16], block[16];
+	struct kv_cmd cmd[2];
+	redisReply *rep[2];
+	size_t n = 0, i;
+	long got = 0, r;
+	int argc;
+
+	str_printf(batch, sizeof(batch), "%zu", j->batch);
+	str_printf(block, sizeof(block), "%d", j->block_ms);
+	if ((argc = jobs_xread_argv(j, argv[n], batch, NULL, JOBS_QUICK, 0)) >
+	    0) {
+		cmd[n] = (struct kv_cmd){argc, argv[n], NULL};
+		n++;
+	}
+	if ((argc = jobs_xread_argv(j, argv[n], "1", NULL, JOBS_SLOW, 0)) > 0) {
+		cmd[n] = (struct kv_cmd){argc, argv[n], NULL};
+		n++;
+	}
+	if (kv_pipeline(j->kv, cmd, n, rep) != 0) {
+		jobs_kv_failed(j, "XREADGROUP", NULL);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		r = got >= 0 ? jobs_xread_reply(j, rep[i], 0) : 0;
+		got = r < 0 ? -1 : got + r;
+		freeReplyObject(rep[i]);
+	}
+	if (got != 0)
+		return got < 0 ? -1 : 0;
+	argc = jobs_xread_argv(j, argv[0], "1", block, JOBS_ALL, 0);
+	return jobs_xread(j, argc, argv[0], 0) < 0 ? -1 : 0;
+}
+
 /* XAUTOCLAIM of entries idle longer than the visibility timeout, from each
- * stream in turn, into the local queue. 0/-1 (Redis failed). */
+ * stream in turn, into the local queue (a batch of a quick type, a few of
+ * a slow one). 0/-1 (Redis failed). */
 static int
 jobs_autoclaim(struct jobs *j)
 {
 	const char *argv[8];
 	char idle[24], count[16];
 	redisReply *rep;
-	size_t before, space;
+	size_t before, space, want;
 	int t;
 
 	str_printf(idle, sizeof(idle), "%lld",
 	    (long long)j->conf->jobs_visibility_timeout * 1000);
 	for (t = 0; t < j->ntypes; t++) {
-		space = JOBS_LOCAL_MAX - j->nlocal;
+		space = j->cap - j->nlocal;
 		if (space == 0)
 			break;
-		str_printf(count, sizeof(count), "%zu",
-		    space < JOBS_CLAIM_COUNT ? space : JOBS_CLAIM_COUNT);
+		want = j->quick[t] ? j->batch : JOBS_CLAIM_COUNT;
+		str_printf(
+		    count, sizeof(count), "%zu", space < want ? space : want);
 		argv[0] = "XAUTOCLAIM";
 		argv[1] = j->stream[t];
 		argv[2] = JOBS_GROUP;
@@ -516,7 +586,7 @@ jobs_fetch(struct jobs *j)
 	if (!j->groups && jobs_groups(j) != 0)
 		return -1;
 	if (!j->drained) {
-		if (jobs_read(j, 1) != 0)
+		if (jobs_read_own(j) != 0)
 			return -1;
 		if (j->nlocal > 0)
 			return 0;
@@ -528,43 +598,76 @@ jobs_fetch(struct jobs *j)
 		if (j->nlocal > 0)
 			return 0;
 	}
-	return jobs_read(j, 0);
+	return jobs_read_new(j);
 }
 
-/* XACK and XDEL of an entry: its job has its outcome committed, or it is
- * one to drop. Failures are logged; an entry left behind comes back as a
- * duplicate, which is harmless. */
-static void
-jobs_ack(struct jobs *j, const struct jobs_entry *e)
+/*
+ * XACK and XDEL of n entries (their jobs' outcomes have committed, or they
+ * are to be dropped): per stream one XACK and one XDEL of all its ids,
+ * every command in one round trip. Failures are logged; an entry left
+ * behind comes back as a duplicate, which is harmless. Never MAXLEN: on
+ * Redis 7.0 it deletes entries still pending.
+ */
+void
+jobs_ack(struct jobs *j, const struct jobs_entry *const *e, size_t n)
 {
-	const char *ack[4] = {"XACK", j->stream[e->stream], JOBS_GROUP, e->id};
-	const char *del[3] = {"XDEL", j->stream[e->stream], e->id};
-	redisReply *rep;
+	struct kv_cmd cmd[2 * JOBS_TYPES_MAX];
+	redisReply *rep[2 * JOBS_TYPES_MAX];
+	const char **argv;
+	size_t i, k, ncmd = 0, used = 0;
+	int t;
 
-	rep = jobs_cmd(j, 4, ack);
-	if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
-		if (jobs_group_lost(rep))
-			j->groups = 0;
-		else
-			log_warn("XACK %s %s failed (%s); the entry comes "
-				 "back as a duplicate",
-			    j->stream[e->stream], e->id,
-			    rep != NULL ? rep->str : kv_errstr(j->kv));
+	if (n == 0)
+		return;
+	argv = xcalloc(2 * n + 5 * JOBS_TYPES_MAX, sizeof(*argv));
+	for (t = 0; t < j->ntypes; t++) {
+		for (k = 0, i = 0; i < n; i++)
+			k += e[i]->stream == t;
+		if (k == 0)
+			continue;
+		cmd[ncmd].argv = argv + used;
+		argv[used++] = "XACK";
+		argv[used++] = j->stream[t];
+		argv[used++] = JOBS_GROUP;
+		for (i = 0; i < n; i++)
+			if (e[i]->stream == t)
+				argv[used++] = e[i]->id;
+		cmd[ncmd].argc = (int)(3 + k);
+		cmd[ncmd++].argvlen = NULL;
+		cmd[ncmd].argv = argv + used;
+		argv[used++] = "XDEL";
+		argv[used++] = j->stream[t];
+		for (i = 0; i < n; i++)
+			if (e[i]->stream == t)
+				argv[used++] = e[i]->id;
+		cmd[ncmd].argc = (int)(2 + k);
+		cmd[ncmd++].argvlen = NULL;
 	}
-	if (rep != NULL)
-		freeReplyObject(rep);
-	/* Never MAXLEN: on Redis 7.0 it deletes entries still pending. */
-	rep = jobs_cmd(j, 3, del);
-	if (rep == NULL || rep->type == REDIS_REPLY_ERROR)
-		log_warn("XDEL %s %s failed (%s)", j->stream[e->stream], e->id,
-		    rep != NULL ? rep->str : kv_errstr(j->kv));
-	if (rep != NULL)
-		freeReplyObject(rep);
+	if (kv_pipeline(j->kv, cmd, ncmd, rep) != 0) {
+		log_warn("XACK and XDEL of %zu entr%s failed (%s); they come "
+			 "back as duplicates",
+		    n, n == 1 ? "y" : "ies", kv_errstr(j->kv));
+		free(argv);
+		return;
+	}
+	for (i = 0; i < ncmd; i++) {
+		if (rep[i]->type == REDIS_REPLY_ERROR) {
+			if (jobs_group_lost(rep[i]))
+				j->groups = 0;
+			else
+				log_warn("%s %s failed (%s); its entries come "
+					 "back as duplicates",
+				    cmd[i].argv[0], cmd[i].argv[1],
+				    rep[i]->str);
+		}
+		freeReplyObject(rep[i]);
+	}
+	free(argv);
 }
 
 /* The child's store, made once from the roots' recorded ids; NULL (tried
  * again a few seconds later) while they cannot be read. */
-static struct store *
+struct store *
 jobs_store(struct jobs *j)
 {
 	char ids[2][STORE_ID_LEN + 1];
@@ -586,7 +689,7 @@ jobs_store(struct jobs *j)
 	return j->store;
 }
 
-static job_handler
+job_handler
 jobs_handler(const char *type)
 {
 	int i;
@@ -595,609 +698,6 @@ jobs_handler(const char *type)
 		if (strcmp(job_types[i].name, type) == 0)
 			return job_types[i].run;
 	return NULL;
-}
-
-/* A claimed job: its row's values, copied out. */
-struct jobs_claim {
-	char type[QUEUE_TYPE_MAX + 1];
-	char *payload;
-	int attempts; /* deliveries so far, this one included */
-	int attempt; /* its number in job_attempts */
-};
-
-enum jobs_claim_result {
-	JOBS_CLAIMED,
-	JOBS_SKIP, /* done, dead, running elsewhere or not due */
-	JOBS_MISSING, /* no such row */
-	JOBS_CLAIM_FAILED /* the database failed */
-};
-
-static enum jobs_claim_result
-jobs_claim_fail(struct jobs *j, const char *what)
-{
-	jobs_db_failed(j, what);
-	(void)db_rollback(j->db);
-	return JOBS_CLAIM_FAILED;
-}
-
-/*
- * Claims the row of job id for this consumer, in one transaction: the
- * guarded UPDATE (due, and pending, or running under a claim older than
- * half the visibility timeout: its consumer died or lost its entry), the
- * previous delivery's open attempt closed as lost, the new attempt. The
- * claim commits before the handler runs, so that a crash during it still
- * counts as a delivery. A running job claimed more recently belongs to a
- * live consumer (this entry is a stale duplicate): it is skipped, never run
- * twice at once.
- */
-static enum jobs_claim_result
-jobs_claim(struct jobs *j, uint64_t id, struct jobs_claim *cl)
-{
-	struct db_param p[3];
-	struct db_res *res;
-	unsigned long long n = 0;
-	const char *type, *payload;
-	long long nopen;
-	char lost[160];
-
-	memset(cl, 0, sizeof(*cl));
-	if (db_begin(j->db) != 0)
-		return jobs_claim_fail(j, "BEGIN");
-	p[0] = DB_STR(j->consumer);
-	p[1] = DB_INT((long long)id);
-	p[2] = DB_INT((long long)j->conf->jobs_visibility_timeout * 500000);
-	if (db_exec(j->db,
-		"UPDATE jobs SET state = 'running', attempts = attempts + 1, "
-		"claimed_by = ?, claimed_at = UTC_TIMESTAMP(6) WHERE id = ? "
-		"AND (state = 'pending' OR (state = 'running' AND claimed_at "
-		"<= UTC_TIMESTAMP(6) - INTERVAL ? MICROSECOND)) AND not_before "
-		"<= "
-		"UTC_TIMESTAMP(6)",
-		p, 3, &n, NULL) != 0)
-		return jobs_claim_fail(j, "the claim");
-	if (n != 1) {
-		(void)db_rollback(j->db);
-		p[0] = DB_INT((long long)id);
-		res = db_query(
-		    j->db, "SELECT state FROM jobs WHERE id = ?", p, 1);
-		if (res == NULL) {
-			jobs_db_failed(j, "SELECT state");
-			return JOBS_CLAIM_FAILED;
-		}
-		n = db_res_rows(res);
-		db_res_free(res);
-		jobs_db_ok(j);
-		return n == 0 ? JOBS_MISSING : JOBS_SKIP;
-	}
-	/* A plain read (no gap locks: two children claiming different jobs
-	 * must not deadlock on job_attempts); the row lock of the claim
-	 * keeps every other consumer off this job's attempts. */
-	p[0] = DB_INT((long long)id);
-	p[1] = DB_INT((long long)id);
-	p[2] = DB_INT((long long)id);
-	res = db_query(j->db,
-	    "SELECT type, payload, attempts, (SELECT COALESCE(MAX(attempt), "
-	    "0) + 1 FROM job_attempts WHERE job_id = ?), (SELECT COUNT(*) FROM "
-	    "job_attempts WHERE job_id = ? AND finished_at IS NULL) FROM jobs "
-	    "WHERE id = ?",
-	    p, 3);
-	if (res == NULL)
-		return jobs_claim_fail(j, "reading the claimed row");
-	type = db_res_rows(res) == 1 ? db_res_get(res, 0, 0) : NULL;
-	payload = type != NULL ? db_res_get(res, 0, 1) : NULL;
-	if (type == NULL || payload == NULL ||
-	    str_copy(cl->type, sizeof(cl->type), type) != 0) {
-		log_error("job %" PRIu64 ": its row has no usable type or "
-			  "payload",
-		    id);
-		db_res_free(res);
-		(void)db_rollback(j->db);
-		return JOBS_CLAIM_FAILED;
-	}
-	nopen = db_res_int(res, 0, 4);
-	cl->payload = xstrdup(payload);
-	cl->attempts = (int)db_res_int(res, 0, 2);
-	cl->attempt = (int)db_res_int(res, 0, 3);
-	db_res_free(res);
-	/* The previous delivery's consumer died or lost its entry. */
-	if (nopen > 0) {
-		str_printf(lost, sizeof(lost),
-		    "its consumer did not finish it; claimed again by %s",
-		    j->consumer);
-		p[0] = DB_STR(lost);
-		p[1] = DB_INT((long long)id);
-		if (db_exec(j->db,
-			"UPDATE job_attempts SET finished_at = "
-			"UTC_TIMESTAMP(6), result = 'lost', error = ? WHERE "
-			"job_id = ? AND finished_at IS NULL",
-			p, 2, NULL, NULL) != 0) {
-			free(cl->payload);
-			cl->payload = NULL;
-			return jobs_claim_fail(j, "closing a lost attempt");
-		}
-	}
-	p[0] = DB_INT((long long)id);
-	p[1] = DB_INT(cl->attempt);
-	p[2] = DB_STR(j->consumer);
-	if (db_exec(j->db,
-		"INSERT INTO job_attempts (job_id, attempt, consumer) VALUES "
-		"(?, ?, ?)",
-		p, 3, NULL, NULL) != 0 ||
-	    db_commit(j->db) != 0) {
-		free(cl->payload);
-		cl->payload = NULL;
-		return jobs_claim_fail(j, "recording the attempt");
-	}
-	jobs_db_ok(j);
-	return JOBS_CLAIMED;
-}
-
-/* In the job's open transaction: the row done and the attempt ok, both
- * only while this consumer still holds the claim. 0, or -1 with the reason
- * in err. */
-static int
-jobs_finish_tx(struct jobs *j, uint64_t id, const struct jobs_claim *cl,
-    char *err, size_t errlen)
-{
-	struct db_param p[2] = {DB_INT((long long)id), DB_STR(j->consumer)};
-	struct db_param a[2] = {DB_INT((long long)id), DB_INT(cl->attempt)};
-	unsigned long long n = 0, m = 0;
-
-	if (db_exec(j->db,
-		"UPDATE jobs SET state = 'done', finished_at = "
-		"UTC_TIMESTAMP(6) WHERE id = ? AND state = 'running' AND "
-		"claimed_by = ?",
-		p, 2, &n, NULL) != 0 ||
-	    db_exec(j->db,
-		"UPDATE job_attempts SET finished_at = UTC_TIMESTAMP(6), "
-		"result = 'ok' WHERE job_id = ? AND attempt = ? AND "
-		"finished_at IS NULL",
-		a, 2, &m, NULL) != 0) {
-		str_printf(err, errlen,
-		    "the job's outcome was not recorded: %s", db_errstr(j->db));
-		return -1;
-	}
-	if (n != 1 || m != 1) {
-		str_printf(err, errlen,
-		    "another consumer claimed the job while it ran (it ran "
-		    "longer than jobs.visibility_timeout?)");
-		return -1;
-	}
-	return 0;
-}
-
-/* The alert of a dead job, in the open transaction. */
-static int
-jobs_dead_alert_tx(
-    struct jobs *j, uint64_t id, const char *type, const char *reason)
-{
-	struct buf d;
-	int rc;
-
-	buf_init(&d);
-	buf_putc(&d, '{');
-	buf_json_ki(&d, "job", (long long)id);
-	buf_json_kv(&d, "type", type);
-	buf_json_kv(&d, "reason", reason);
-	buf_putc(&d, '}');
-	rc = alert_raise_tx(j->db, 0, NULL, "job.dead", "", d.data);
-	buf_free(&d);
-	return rc;
-}
-
-enum jobs_failed_result { JOBS_RETRY, JOBS_DEAD, JOBS_TAKEN, JOBS_UNRECORDED };
-
-/*
- * After a failed delivery (its transaction rolled back), in one new
- * transaction: the attempt closed with the reason, and the row back to
- * pending after the backoff, or dead with an alert after
- * jobs.max_attempts deliveries.
- */
-static enum jobs_failed_result
-jobs_failed(struct jobs *j, uint64_t id, const struct jobs_claim *cl,
-    const char *reason, int64_t *wait_ms)
-{
-	const struct conf *c = j->conf;
-	struct db_param p[6];
-	unsigned long long n = 0;
-	int dead = cl->attempts >= c->jobs_max_attempts;
-
-	*wait_ms = 0;
-	if (db_begin(j->db) != 0)
-		goto fail;
-	p[0] = DB_STR(reason);
-	p[1] = DB_INT((long long)id);
-	p[2] = DB_INT(cl->attempt);
-	if (db_exec(j->db,
-		"UPDATE job_attempts SET finished_at = UTC_TIMESTAMP(6), "
-		"result = 'error', error = ? WHERE job_id = ? AND attempt = ? "
-		"AND finished_at IS NULL",
-		p, 3, &n, NULL) != 0)
-		goto fail;
-	if (n != 1) {
-		(void)db_rollback(j->db);
-		return JOBS_TAKEN;
-	}
-	p[0] = DB_STR(reason);
-	p[1] = DB_INT(c->jobs_max_attempts);
-	if (dead) {
-		p[2] = DB_INT((long long)id);
-		p[3] = DB_STR(j->consumer);
-		if (db_exec(j->db,
-			"UPDATE jobs SET state = 'dead', finished_at = "
-			"UTC_TIMESTAMP(6), last_error = ?, max_attempts = ? "
-			"WHERE id = ? AND state = 'running' AND claimed_by = ?",
-			p, 4, &n, NULL) != 0)
-			goto fail;
-	} else {
-		*wait_ms = jobs_jitter(jobs_backoff_ms(c->jobs_backoff_base,
-		    c->jobs_backoff_max, cl->attempts + 1));
-		p[2] = DB_INT((long long)*wait_ms * 1000);
-		p[3] = DB_INT((long long)id);
-		p[4] = DB_STR(j->consumer);
-		if (db_exec(j->db,
-			"UPDATE jobs SET state = 'pending', last_error = ?, "
-			"max_attempts = ?, not_before = UTC_TIMESTAMP(6) + "
-			"INTERVAL ? MICROSECOND, published_at = NULL WHERE id "
-			"= ? AND state = 'running' AND claimed_by = ?",
-			p, 5, &n, NULL) != 0)
-			goto fail;
-	}
-	if (n != 1) {
-		(void)db_rollback(j->db);
-		return JOBS_TAKEN;
-	}
-	if (dead && jobs_dead_alert_tx(j, id, cl->type, reason) != 0)
-		goto fail;
-	if (db_commit(j->db) != 0)
-		goto fail;
-	return dead ? JOBS_DEAD : JOBS_RETRY;
-fail:
-	log_error("job %" PRIu64 " (%s): its failure could not be recorded "
-		  "(%s); it is claimed again after jobs.visibility_timeout",
-	    id, cl->type, db_errstr(j->db));
-	(void)db_rollback(j->db);
-	return JOBS_UNRECORDED;
-}
-
-/*
- * Runs a claimed job: its handler and its outcome in one transaction, then
- * the after-commit hook, or the failure recorded. 1 when the entry may be
- * acknowledged, 0 when it must stay pending in Redis (nothing could be
- * recorded: the entry is claimed again after the visibility timeout).
- */
-static int
-jobs_execute(struct jobs *j, uint64_t id, struct jobs_claim *cl)
-{
-	struct job_ctx jc;
-	job_handler run = jobs_handler(cl->type);
-	enum jobs_failed_result fr;
-	int64_t t0 = now_ms(), wait_ms;
-	int rc = -1;
-
-	memset(&jc, 0, sizeof(jc));
-	jc.conf = j->conf;
-	jc.db = j->db;
-	jc.kv = j->kv;
-	jc.pool = j->pool;
-	jc.slot = j->slot;
-	jc.id = id;
-	jc.type = cl->type;
-	jc.payload = cl->payload;
-	jc.attempt = cl->attempts;
-	/* Read before the transaction; a handler that needs the store
-	 * fails (and is retried) while it is NULL. */
-	jc.store = jobs_store(j);
-	if (run == NULL)
-		str_printf(jc.err, sizeof(jc.err),
-		    "no handler for the job type \"%s\" in this licheng-worker",
-		    cl->type);
-	else if (db_begin(j->db) != 0)
-		str_printf(jc.err, sizeof(jc.err),
-		    "cannot begin the job's transaction: %s", db_errstr(j->db));
-	else {
-		rc = run(&jc);
-		if (rc == 0 &&
-		    jobs_finish_tx(j, id, cl, jc.err, sizeof(jc.err)) != 0)
-			rc = -1;
-		if (rc == 0 && db_commit(j->db) != 0) {
-			str_printf(jc.err, sizeof(jc.err),
-			    "the job's transaction did not commit: %s",
-			    db_errstr(j->db));
-			rc = -1;
-		}
-		if (rc != 0)
-			(void)db_rollback(j->db);
-	}
-	if (rc == 0) {
-		if (jc.after_commit != NULL)
-			jc.after_commit(&jc);
-		log_debug("job %" PRIu64 " (%s) done in %lld ms, attempt %d",
-		    id, cl->type, (long long)(now_ms() - t0), cl->attempt);
-		return 1;
-	}
-	if (jc.err[0] == '\0')
-		str_printf(jc.err, sizeof(jc.err),
-		    "the %s handler failed without saying why", cl->type);
-	fr = jobs_failed(j, id, cl, jc.err, &wait_ms);
-	switch (fr) {
-	case JOBS_RETRY:
-		log_warn("job %" PRIu64 " (%s) failed on delivery %d of %d: "
-			 "%s; retried in %lld ms",
-		    id, cl->type, cl->attempts, j->conf->jobs_max_attempts,
-		    jc.err, (long long)wait_ms);
-		return 1;
-	case JOBS_DEAD:
-		log_error("job %" PRIu64 " (%s) is dead after %d deliveries: "
-			  "%s (alert job.dead raised; `licheng jobs retry "
-			  "%" PRIu64 "` runs it again)",
-		    id, cl->type, cl->attempts, jc.err, id);
-		return 1;
-	case JOBS_TAKEN:
-		log_warn("job %" PRIu64 " (%s): another consumer claimed it "
-			 "while it ran here (%s); its outcome is theirs",
-		    id, cl->type, jc.err);
-		return 1;
-	case JOBS_UNRECORDED: break;
-	}
-	return 0;
-}
-
-/*
- * One entry from the local queue: a malformed one or a duplicate is
- * acknowledged and deleted; a job is claimed, run and then acknowledged.
- * 1 when the entry is finished with, 0 when the database did not answer
- * before the claim (the entry is kept and tried again).
- */
-static int
-jobs_run_entry(struct jobs *j, const struct jobs_entry *e)
-{
-	const char *stype = job_types[e->stream].name;
-	struct jobs_claim cl;
-	char what[POOL_WHAT_MAX];
-	int ack = 1;
-
-	if (e->job == 0) {
-		log_warn("%s: entry %s is not a job (%s); acknowledged and "
-			 "deleted",
-		    j->stream[e->stream], e->id, e->why);
-		jobs_ack(j, e);
-		return 1;
-	}
-	str_printf(what, sizeof(what), "%s #%" PRIu64, stype, e->job);
-	pool_child_busy(j->pool, j->slot, what);
-	switch (jobs_claim(j, e->job, &cl)) {
-	case JOBS_CLAIM_FAILED: pool_child_idle(j->pool, j->slot); return 0;
-	case JOBS_MISSING:
-		log_warn("%s: entry %s names job %" PRIu64 ", which has no "
-			 "row; acknowledged and deleted",
-		    j->stream[e->stream], e->id, e->job);
-		break;
-	case JOBS_SKIP:
-		/* Done, dead, or waiting for its backoff (the reconciler
-		 * publishes it when it is due). */
-		log_debug("job %" PRIu64 " is not due or already finished; "
-			  "entry %s dropped",
-		    e->job, e->id);
-		break;
-	case JOBS_CLAIMED:
-		if (strcmp(cl.type, stype) != 0)
-			log_warn("job %" PRIu64 " is a %s job but came on %s",
-			    e->job, cl.type, j->stream[e->stream]);
-		ack = jobs_execute(j, e->job, &cl);
-		free(cl.payload);
-		break;
-	}
-	if (ack)
-		jobs_ack(j, e);
-	pool_child_idle(j->pool, j->slot);
-	return 1;
-}
-
-static void
-jobs_pop(struct jobs *j)
-{
-	if (j->nlocal == 0)
-		return;
-	memmove(
-	    &j->local[0], &j->local[1], (j->nlocal - 1) * sizeof(j->local[0]));
-	j->nlocal--;
-}
-
-/*
- * Publishes, in batches by id, the rows that sql selects (id, type; its
- * parameters are p[0..np-1] and then the last id seen). The number
- * published, or -1 when the database or Redis failed first.
- */
-static long
-jobs_republish(struct jobs *j, const char *sql, struct db_param *p, size_t np)
-{
-	struct db_res *res;
-	unsigned long long last = 0;
-	long total = 0;
-	size_t i, rows;
-
-	do {
-		p[np] = DB_INT((long long)last);
-		if ((res = db_query(j->db, sql, p, np + 1)) == NULL) {
-			jobs_db_failed(j, "the reconciler");
-			return -1;
-		}
-		rows = db_res_rows(res);
-		for (i = 0; i < rows; i++) {
-			const char *type = db_res_get(res, i, 1);
-
-			last = strtoull(db_res_get(res, i, 0), NULL, 10);
-			if (type == NULL)
-				continue;
-			if (queue_publish(j->kv, j->db, type, (uint64_t)last) !=
-			    0) {
-				db_res_free(res);
-				return -1;
-			}
-			total++;
-		}
-		db_res_free(res);
-	} while (rows == JOBS_RECONCILE_BATCH);
-	return total;
-}
-
-/* Takes the reconciler's lock for one interval: 1 taken, 0 held by another
- * consumer (next_reconcile is then just after it expires), -1 Redis
- * failed. */
-static int
-jobs_reconcile_lock(struct jobs *j, int64_t interval_ms)
-{
-	char px[24];
-	const char *set[6] = {"SET", j->lock, j->consumer, "NX", "PX", px};
-	const char *pttl[2] = {"PTTL", j->lock};
-	redisReply *rep;
-	long long ttl;
-	int taken;
-
-	str_printf(px, sizeof(px), "%lld", (long long)interval_ms);
-	rep = jobs_cmd(j, 6, set);
-	if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
-		jobs_kv_failed(j, "SET (the reconciler's lock)", rep);
-		if (rep != NULL)
-			freeReplyObject(rep);
-		return -1;
-	}
-	taken = rep->type == REDIS_REPLY_STATUS;
-	freeReplyObject(rep);
-	jobs_kv_ok(j);
-	if (taken)
-		return 1;
-	rep = jobs_cmd(j, 2, pttl);
-	ttl =
-	    rep != NULL && rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
-	if (rep != NULL)
-		freeReplyObject(rep);
-	j->next_reconcile =
-	    now_ms() + (ttl >= 0 ? ttl : 1000) + JOBS_AFTER_EXPIRY_MS;
-	return 0;
-}
-
-/* The integer field name of an XINFO CONSUMERS entry (a flat list of
- * names and values), or -1. */
-static long long
-jobs_info_int(const redisReply *c, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < c->elements; i += 2)
-		if (c->element[i]->type == REDIS_REPLY_STRING &&
-		    strcmp(c->element[i]->str, name) == 0 &&
-		    c->element[i + 1]->type == REDIS_REPLY_INTEGER)
-			return c->element[i + 1]->integer;
-	return -1;
-}
-
-/*
- * Every child that ever ran left a consumer in the group; the reconciler
- * deletes those with nothing pending that have not read for twice the
- * visibility timeout (a live one reads every jobs.block_ms, and would only
- * be created again by its next read). The number deleted.
- */
-static long
-jobs_forget_consumers(struct jobs *j)
-{
-	const char *info[4] = {"XINFO", "CONSUMERS", NULL, JOBS_GROUP};
-	const char *del[5] = {"XGROUP", "DELCONSUMER", NULL, JOBS_GROUP, NULL};
-	long long idle_max = (long long)j->conf->jobs_visibility_timeout * 2000;
-	redisReply *rep, *r;
-	long n = 0;
-	size_t i;
-	int t;
-
-	for (t = 0; t < j->ntypes; t++) {
-		info[2] = j->stream[t];
-		rep = jobs_cmd(j, 4, info);
-		if (rep == NULL || rep->type != REDIS_REPLY_ARRAY) {
-			if (rep != NULL)
-				freeReplyObject(rep);
-			continue;
-		}
-		for (i = 0; i < rep->elements; i++) {
-			const redisReply *c = rep->element[i];
-			const redisReply *name =
-			    c->type == REDIS_REPLY_ARRAY && c->elements >= 2
-			    ? c->element[1]
-			    : NULL;
-
-			if (name == NULL || name->type != REDIS_REPLY_STRING ||
-			    jobs_info_int(c, "pending") != 0 ||
-			    jobs_info_int(c, "idle") <= idle_max)
-				continue;
-			del[2] = j->stream[t];
-			del[4] = name->str;
-			if ((r = jobs_cmd(j, 5, del)) != NULL &&
-			    r->type == REDIS_REPLY_INTEGER)
-				n++;
-			if (r != NULL)
-				freeReplyObject(r);
-		}
-		freeReplyObject(rep);
-	}
-	return n;
-}
-
-/*
- * The reconciler, when its interval has passed and this child takes the
- * lock: publishes the due pending jobs that Redis may not hold, and the
- * running ones whose claim is older than twice the visibility timeout, and
- * deletes the consumers of children long gone.
- * 1 when it ran, 0 when not.
- */
-static int
-jobs_reconcile(struct jobs *j)
-{
-	const struct conf *c = j->conf;
-	int64_t interval = (int64_t)c->jobs_reconcile_interval * 1000;
-	int64_t t0 = now_ms();
-	struct db_param p[3];
-	long pending, running = 0, gone;
-
-	j->next_reconcile = t0 + interval;
-	if (jobs_reconcile_lock(j, interval) != 1)
-		return 0;
-	pool_child_busy(j->pool, j->slot, "reconcile");
-	p[0] = DB_INT(JOBS_UNPUBLISHED_GRACE);
-	p[1] = DB_INT(c->jobs_republish_after);
-	pending = jobs_republish(j,
-	    "SELECT id, type FROM jobs WHERE state = 'pending' AND not_before "
-	    "<= UTC_TIMESTAMP(6) AND ((published_at IS NULL AND (attempts > 0 "
-	    "OR created_at <= UTC_TIMESTAMP(6) - INTERVAL ? SECOND)) OR "
-	    "published_at <= UTC_TIMESTAMP(6) - INTERVAL ? SECOND) AND id > ? "
-	    "ORDER BY id LIMIT 500",
-	    p, 2);
-	if (pending >= 0) {
-		p[0] = DB_INT(2 * (long long)c->jobs_visibility_timeout);
-		running = jobs_republish(j,
-		    "SELECT id, type FROM jobs WHERE state = 'running' AND "
-		    "claimed_at <= UTC_TIMESTAMP(6) - INTERVAL ? SECOND AND id "
-		    "> ? ORDER BY id LIMIT 500",
-		    p, 1);
-	}
-	gone = jobs_forget_consumers(j);
-	pool_child_idle(j->pool, j->slot);
-	if (gone > 0)
-		log_info("reconciler: deleted %ld consumer%s of children gone "
-			 "for more than twice jobs.visibility_timeout",
-		    gone, gone == 1 ? "" : "s");
-	if (pending < 0 || running < 0)
-		log_warn("the reconciler stopped early (see above); it runs "
-			 "again in %d s",
-		    c->jobs_reconcile_interval);
-	if (pending > 0 || running > 0)
-		log_info("reconciler: published %ld pending job%s and %ld "
-			 "stalled running job%s in %lld ms",
-		    pending > 0 ? pending : 0, pending == 1 ? "" : "s",
-		    running > 0 ? running : 0, running == 1 ? "" : "s",
-		    (long long)(now_ms() - t0));
-	else
-		log_debug("reconciler: nothing to publish");
-	return 1;
 }
 
 int
@@ -1213,42 +713,40 @@ jobs_poll(struct jobs *j)
 		return ran;
 	if (j->nlocal == 0)
 		return ran;
-	/* An entry that waited here behind a long job may have been claimed
-	 * by another consumer meanwhile: it is left to Redis (still pending
-	 * here or there) rather than run twice. */
-	if (now_ms() - j->local[0].taken_at >
-	    (int64_t)j->conf->jobs_visibility_timeout * 500) {
-		log_info("entry %s of %s waited too long behind another job; "
-			 "left for XAUTOCLAIM",
-		    j->local[0].id, j->stream[j->local[0].stream]);
-		jobs_pop(j);
-		return 1;
-	}
-	if (jobs_run_entry(j, &j->local[0]) == 0)
-		return ran;
-	jobs_pop(j);
-	return 1;
+	return jobs_run_batch(j, jobs_next_batch(j)) ? 1 : ran;
 }
 
 void
 jobs_free(struct jobs *j)
 {
-	size_t i;
+	const struct jobs_entry **ack;
+	uint64_t *ids;
+	size_t i, n, nack = 0;
+	int t;
 
 	if (j == NULL)
 		return;
 	/* Entries this child read but did not run go back to their stream
-	 * at once (a new entry, and the old one acknowledged), rather than
+	 * at once (new entries, and the old ones acknowledged), rather than
 	 * waiting for another child's XAUTOCLAIM. */
-	for (i = 0; i < j->nlocal && !j->kv_down; i++) {
-		const struct jobs_entry *e = &j->local[i];
-
-		if (e->job != 0 &&
-		    queue_publish(
-			j->kv, j->db, job_types[e->stream].name, e->job) != 0)
-			break;
-		jobs_ack(j, e);
+	ack = xcalloc(j->nlocal + 1, sizeof(*ack));
+	ids = xcalloc(j->nlocal + 1, sizeof(*ids));
+	for (t = 0; t < j->ntypes && j->nlocal > 0 && !j->kv_down; t++) {
+		for (n = 0, i = 0; i < j->nlocal; i++)
+			if (j->local[i].stream == t && j->local[i].job != 0)
+				ids[n++] = j->local[i].job;
+		if (n > 0 &&
+		    queue_publish_many(
+			j->kv, j->db, job_types[t].name, ids, n) != (long)n)
+			continue;
+		for (i = 0; i < j->nlocal; i++)
+			if (j->local[i].stream == t)
+				ack[nack++] = &j->local[i];
 	}
+	jobs_ack(j, ack, nack);
+	free(ids);
+	free(ack);
+	free(j->local);
 	store_free(j->store);
 	kv_free(j->kv);
 	free(j);
