@@ -29,8 +29,6 @@
 
 #define JOBS_PROBE_MAX 100000
 #define JOBS_SLEEP_MAX 600000
-/* Probe jobs whose publication is recorded in one commit. */
-#define JOBS_PUBLISH_BATCH 64
 /* How much of a dead job's last error the retry's audit row keeps. */
 #define JOBS_AUDIT_ERROR_MAX 240
 /* Dead job ids `licheng jobs` lists at most. */
@@ -875,40 +873,26 @@ jobs_probe_args(
 }
 
 /*
- * Publishes ids (committed rows) with queue_publish, whose published_at
- * UPDATEs commit in groups of JOBS_PUBLISH_BATCH: one commit (one log
- * flush) per group rather than per job, which would otherwise bound the
- * probe's rate by the disk's flushes. A worker that reads an id before its
- * group commits waits for that row's lock a few milliseconds at most, then
- * claims it as usual. Without a transaction (db_begin failed) each UPDATE
- * commits on its own. Returns how many Redis took.
+ * Publishes ids (committed rows) with queue_publish_many: QUEUE_PUBLISH_CHUNK
+ * XADDs in one round trip and their published_at in one UPDATE, which
+ * commits on its own (one log flush per chunk rather than per job, which
+ * would otherwise bound the probe's rate by the disk's flushes). Returns
+ * how many Redis took.
  */
 static unsigned long long
 jobs_publish_all(
     struct kv *kv, struct db *db, const uint64_t *ids, unsigned long long n)
 {
-	unsigned long long i, published = 0;
-	int tx = 0;
+	long took = queue_publish_many(kv, db, "probe", ids, (size_t)n);
 
-	for (i = 0; i < n; i++) {
-		if (!tx)
-			tx = db_begin(db) == 0;
-		published += queue_publish(kv, db, "probe", ids[i]) == 0;
-		if (tx && ((i + 1) % JOBS_PUBLISH_BATCH == 0 || i + 1 == n)) {
-			/* A failed commit loses only published_at: the
-			 * reconciler publishes those jobs once more. */
-			if (db_commit(db) != 0)
-				(void)db_rollback(db);
-			tx = 0;
-		}
-	}
-	return published;
+	return took > 0 ? (unsigned long long)took : 0;
 }
 
 int
 cmd_jobs_probe(const struct conf *c, int argc, char **argv)
 {
 	unsigned long long n, sleep_ms, i, published;
+	const char **payloads;
 	char payload[32];
 	uint64_t *ids;
 	struct db *db;
@@ -923,14 +907,16 @@ cmd_jobs_probe(const struct conf *c, int argc, char **argv)
 	else
 		(void)str_copy(payload, sizeof(payload), "{}");
 	ids = xcalloc(n, sizeof(*ids));
+	payloads = xcalloc(n, sizeof(*payloads));
+	for (i = 0; i < n; i++)
+		payloads[i] = payload;
 	db = db_new(c, DB_APP);
 	if (db_begin(db) != 0)
 		goto fail;
-	for (i = 0; i < n; i++)
-		if (queue_enqueue_tx(db, "probe", payload, &ids[i]) != 0) {
-			(void)db_rollback(db);
-			goto fail;
-		}
+	if (queue_enqueue_many_tx(db, "probe", payloads, n, ids) != 0) {
+		(void)db_rollback(db);
+		goto fail;
+	}
 	if (db_commit(db) != 0)
 		goto fail;
 	kv = kv_new(c);
@@ -946,12 +932,14 @@ cmd_jobs_probe(const struct conf *c, int argc, char **argv)
 		       "reconciler publishes them within "
 		       "jobs.reconcile_interval (%d s)\n",
 		    published, n - published, c->jobs_reconcile_interval);
+	free(payloads);
 	free(ids);
 	db_free(db);
 	return jobs_flush();
 fail:
 	fprintf(stderr, "licheng: nothing was enqueued: %s\n",
 	    db_errstr(db)[0] != '\0' ? db_errstr(db) : "see the log above");
+	free(payloads);
 	free(ids);
 	db_free(db);
 	return 1;
