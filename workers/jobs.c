@@ -58,9 +58,8 @@ static const char *const jobs_quick_types[] = {"probe", NULL};
  * slow stream from a read, a few claimed stalled ones. */
 #define JOBS_LOCAL_EXTRA 32
 /* How often a child looks for entries stalled in a dead consumer's
- * pending list, and how many it takes from one slow stream at a time. */
+ * pending list. */
 #define JOBS_CLAIM_EVERY_MS 3000
-#define JOBS_CLAIM_COUNT 4
 #define JOBS_STORE_RETRY_MS 5000
 #define JOBS_PROBE_STEP_MS 100
 
@@ -361,24 +360,27 @@ jobs_stream_index(const struct jobs *j, const redisReply *name)
 	return -1;
 }
 
-/* The streams a read asks for. */
-enum jobs_which { JOBS_ALL, JOBS_QUICK, JOBS_SLOW };
+/* The streams a read asks for: all, those of quick types, or one. */
+#define JOBS_ALL (-1)
+#define JOBS_QUICK (-2)
 
 static int
-jobs_selected(const struct jobs *j, int t, enum jobs_which which)
+jobs_selected(const struct jobs *j, int t, int which)
 {
-	return which == JOBS_ALL || (which == JOBS_QUICK) == (j->quick[t] != 0);
+	return which == JOBS_ALL || (which == JOBS_QUICK && j->quick[t]) ||
+	    which == t;
 }
 
 /*
  * Fills argv (room for 10 + 2 * JOBS_TYPES_MAX) with an XREADGROUP of the
- * streams which selects: own (1) from this consumer's drain cursors, else
- * new entries (">"); block NULL for a read that does not wait. The number
- * of arguments, 0 when no stream is selected.
+ * streams which selects (JOBS_ALL, JOBS_QUICK or a stream's index): own (1)
+ * from this consumer's drain cursors, else new entries (">"); block NULL for a
+ * read that does not wait. The number of arguments, 0 when no stream is
+ * selected.
  */
 static int
 jobs_xread_argv(struct jobs *j, const char **argv, const char *count,
-    const char *block, enum jobs_which which, int own)
+    const char *block, int which, int own)
 {
 	int argc = 0, t, n = 0;
 
@@ -475,32 +477,40 @@ jobs_read_own(struct jobs *j)
 }
 
 /*
- * New entries: without waiting, up to jobs.batch from the quick streams
- * and one from each slow stream, both reads in one round trip; when there
- * was none, one from any stream, waiting up to block_ms. A slow job is
- * taken one at a time so that the other children share a backlog of them
- * rather than wait while one child holds it. 0 (also when there was
- * nothing), -1 when Redis failed.
+ * New entries: without waiting, up to jobs.batch from the quick streams and
+ * one from a slow stream — the next in turn in the same round trip, the
+ * others one by one after it while none had any; when there was none at
+ * all, one from any stream, waiting up to block_ms. A slow job is taken
+ * one at a time, so that the other children share a backlog of slow jobs
+ * (a hash and a scan published together go to two children) rather than
+ * wait while one child holds them. 0 (also when there was nothing), -1
+ * when Redis failed.
  */
 static int
 jobs_read_new(struct jobs *j)
 {
 	const char *argv[2][10 + 2 * JOBS_TYPES_MAX];
 	char batch[16], block[16];
+	int slow[JOBS_TYPES_MAX], nslow = 0, start = 0, argc, t, k;
 	struct kv_cmd cmd[2];
 	redisReply *rep[2];
 	size_t n = 0, i;
 	long got = 0, r;
-	int argc;
 
 	str_printf(batch, sizeof(batch), "%zu", j->batch);
 	str_printf(block, sizeof(block), "%d", j->block_ms);
+	for (t = 0; t < j->ntypes; t++)
+		if (!j->quick[t])
+			slow[nslow++] = t;
+	if (nslow > 0)
+		start = (int)(j->slow_turn++ % (unsigned)nslow);
 	if ((argc = jobs_xread_argv(j, argv[n], batch, NULL, JOBS_QUICK, 0)) >
 	    0) {
 		cmd[n] = (struct kv_cmd){argc, argv[n], NULL};
 		n++;
 	}
-	if ((argc = jobs_xread_argv(j, argv[n], "1", NULL, JOBS_SLOW, 0)) > 0) {
+	if (nslow > 0) {
+		argc = jobs_xread_argv(j, argv[n], "1", NULL, slow[start], 0);
 		cmd[n] = (struct kv_cmd){argc, argv[n], NULL};
 		n++;
 	}
@@ -513,6 +523,11 @@ jobs_read_new(struct jobs *j)
 		got = r < 0 ? -1 : got + r;
 		freeReplyObject(rep[i]);
 	}
+	for (k = 1; got == 0 && k < nslow; k++) {
+		argc = jobs_xread_argv(
+		    j, argv[0], "1", NULL, slow[(start + k) % nslow], 0);
+		got = jobs_xread(j, argc, argv[0], 0);
+	}
 	if (got != 0)
 		return got < 0 ? -1 : 0;
 	argc = jobs_xread_argv(j, argv[0], "1", block, JOBS_ALL, 0);
@@ -520,8 +535,9 @@ jobs_read_new(struct jobs *j)
 }
 
 /* XAUTOCLAIM of entries idle longer than the visibility timeout, from each
- * stream in turn, into the local queue (a batch of a quick type, a few of
- * a slow one). 0/-1 (Redis failed). */
+ * stream in turn, into the local queue: a batch of each quick type, one
+ * entry of one slow type (the other children take the others). 0/-1 (Redis
+ * failed). */
 static int
 jobs_autoclaim(struct jobs *j)
 {
@@ -529,7 +545,7 @@ jobs_autoclaim(struct jobs *j)
 	char idle[24], count[16];
 	redisReply *rep;
 	size_t before, space, want;
-	int t;
+	int t, slow_taken = 0;
 
 	str_printf(idle, sizeof(idle), "%lld",
 	    (long long)j->conf->jobs_visibility_timeout * 1000);
@@ -537,7 +553,9 @@ jobs_autoclaim(struct jobs *j)
 		space = j->cap - j->nlocal;
 		if (space == 0)
 			break;
-		want = j->quick[t] ? j->batch : JOBS_CLAIM_COUNT;
+		if (!j->quick[t] && slow_taken)
+			continue;
+		want = j->quick[t] ? j->batch : 1;
 		str_printf(
 		    count, sizeof(count), "%zu", space < want ? space : want);
 		argv[0] = "XAUTOCLAIM";
@@ -566,6 +584,7 @@ jobs_autoclaim(struct jobs *j)
 			(void)jobs_take(j, t, rep->element[1], NULL);
 		}
 		freeReplyObject(rep);
+		slow_taken |= !j->quick[t] && j->nlocal > before;
 		if (j->nlocal > before)
 			log_info("claimed %zu entr%s of %s idle for more than "
 				 "jobs.visibility_timeout (%d s): their "

@@ -49,6 +49,7 @@ struct jobs {
 	int drained; /* the own pending list was read to its end */
 	int block_ms;
 	size_t batch; /* jobs.batch */
+	unsigned slow_turn; /* the slow stream read first next time */
 	int64_t next_claim;
 	int64_t next_reconcile;
 	int kv_down; /* logged once per outage */
