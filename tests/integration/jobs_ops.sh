@@ -288,7 +288,15 @@ check_match "in English too" 'failed \(no more retries\); the oldest pending job
 root_sql "UPDATE licheng.jobs SET state = 'done' WHERE id = $dead2"
 want=$(expected)
 check_eq "with the dead job resolved, the line follows (admin)" "$want" "$(line_of adm)"
-check_match "and names only the wait now" '^背景工作：最舊的待處理工作' "$(line_of cen)"
+# Other scenarios on this stack may have left dead jobs of their own (a scan
+# whose file a test removed): then the line still counts those, and only
+# those.
+others=$(root_sql "SELECT COUNT(*) FROM licheng.jobs WHERE state = 'dead'")
+if [ "$others" = 0 ]; then
+	check_match "and names only the wait now" '^背景工作：最舊的待處理工作' "$(line_of cen)"
+else
+	check_match "and counts only the other dead jobs now ($others)" "^背景工作：$others 件失敗" "$(line_of cen)"
+fi
 
 root_sql "UPDATE licheng.jobs SET state = 'done' WHERE id = $old"
 check_eq "resolved: the queue is back to what it was" "$clean" "$(expected)"
