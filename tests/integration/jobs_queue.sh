@@ -12,6 +12,12 @@
 # before the master exits; the worker is started again. (e) FLUSHALL while
 # 1,000 jobs are pending (the workers stopped): the reconciler publishes
 # them again and all are done. The consumers of dead children are deleted.
+# (f) Quick jobs are claimed in batches; one that fails in a batch fails
+# alone. A claimed job that waited in a batch behind a long one for half the
+# visibility timeout is given back (its attempt lost, not counted) and run
+# by another child. (g) The reconciler publishes nothing while a type's
+# stream holds as many entries as it has due rows, however long ago they
+# were published, and publishes them again once Redis lost them.
 # Every process stopped here is continued and the worker is running at the
 # end, also on failure.
 . "$(dirname "$0")/lib.sh"
@@ -26,6 +32,15 @@ VIS=$(awk '/^jobs:/ { j = 1; next } /^[^ #]/ { j = 0 }
 MAX_ATTEMPTS=$(awk '/^jobs:/ { j = 1; next } /^[^ #]/ { j = 0 }
 	j && $1 == "max_attempts:" { print $2; exit }' "$LICHENG_CONF")
 : "${MAX_ATTEMPTS:=5}"
+jobs_conf() {
+	awk -v k="$1:" '/^jobs:/ { j = 1; next } /^[^ #]/ { j = 0 }
+	j && $1 == k { print $2; exit }' "$LICHENG_CONF"
+}
+INTERVAL=$(jobs_conf reconcile_interval)
+: "${INTERVAL:=30}"
+REPUBLISH=$(jobs_conf republish_after)
+: "${REPUBLISH:=120}"
+NOSUCH="${PREFIX}jobs:nosuch"
 STOPPED=""
 
 rcli() { redis-cli -s "$REDIS_SOCK" "$@"; }
@@ -39,6 +54,9 @@ cleanup() {
 	for p in $STOPPED; do kill -CONT "$p" 2>/dev/null; done
 	STOPPED=""
 	kill -0 "$(pid_of worker)" 2>/dev/null || restart_worker
+	# (g)'s rows of a type no worker runs, and their stream.
+	jsql "UPDATE jobs SET state = 'done' WHERE type = 'nosuch' AND state = 'pending'" >/dev/null 2>&1
+	rcli DEL "$NOSUCH" >/dev/null 2>&1
 	# The alerts raised here are handled: later scenarios start clean.
 	jsql "UPDATE alerts SET acknowledged_at = UTC_TIMESTAMP(6)
 	    WHERE kind = 'job.dead' AND acknowledged_at IS NULL" >/dev/null 2>&1
@@ -180,6 +198,95 @@ check "and it runs jobs again" wait_for 10 job_is "$id" done
 consumer_gone() { ! rcli XINFO CONSUMERS "$STREAM" workers | grep -qx "$HOST:$1"; }
 check "the killed child's consumer is deleted by the reconciler later" \
 	wait_for $((VIS * 2 + 15)) consumer_gone "${victim:-0}"
+
+# ------------------------------------------------- (f) batches
+# rows PAYLOAD N: N probe rows in one statement; prints their ids.
+rows() {
+	local first values
+	values=$(for _ in $(seq 1 "$2"); do printf "('probe', '%s', UTC_TIMESTAMP(6))," "$1"; done)
+	first=$(jsql "INSERT INTO jobs (type, payload, published_at) VALUES ${values%,};
+	    SELECT LAST_INSERT_ID()") || return 1
+	seq "$first" $((first + $2 - 1))
+}
+# publish ID...: their entries, in one round trip.
+publish() { printf 'XADD %s * job %s\n' $(for i in "$@"; do printf '%s %s ' "$STREAM" "$i"; done) | rcli >/dev/null; }
+in_list() { printf '%s' "$*" | tr ' ' ','; }
+
+# Ten no-op probes and one that fails, published at once.
+mapfile -t ok_ids < <(rows '{}' 10)
+bad=$(rows '{"sleep_ms": "x"}' 1)
+publish "${ok_ids[@]}" "$bad"
+ids=$(in_list "${ok_ids[@]}")
+all_ok() { [ "$(jsql "SELECT COUNT(*) FROM jobs WHERE id IN ($ids) AND state = 'done'")" = 10 ]; }
+check "ten probes published together are done" wait_for 20 all_ok
+check_eq "each with one attempt, ok" "10 10" \
+	"$(jsql "SELECT CONCAT(SUM(attempts), ' ', SUM(result = 'ok')) FROM jobs j JOIN job_attempts a ON a.job_id = j.id
+	    WHERE j.id IN ($ids)")"
+check "they were claimed in batches (fewer claims than jobs)" test \
+	"$(jsql "SELECT COUNT(DISTINCT claimed_at) FROM jobs WHERE id IN ($ids, $bad)")" -lt 11
+bad_failed() { [ "$(results "$bad")" != "" ] && [ "$(results "$bad" | cut -d, -f1)" = error ]; }
+check "the one that failed among them failed alone: its attempt is an error" wait_for 20 bad_failed
+check_eq "  with its reason" "probe payload: sleep_ms must be an integer from 0 to 600000" \
+	"$(jsql "SELECT error FROM job_attempts WHERE job_id = $bad AND attempt = 1")"
+jsql "UPDATE jobs SET state = 'done' WHERE id = $bad AND state = 'pending'"
+
+# Every child busy with a 6 s probe (each started once the one before is
+# running, so each child has one), then a 9 s probe and five no-op ones
+# published at once: the first child free takes them all in one read and
+# one claim. The five wait behind the 9 s probe longer than half the
+# visibility timeout (${VIS} s), so they are given back, not started.
+master=$(pid_of worker)
+nkids=$(children_of "$master" | grep -c .)
+busy=()
+for _ in $(seq 1 "$nkids"); do
+	id=$(probe '{"sleep_ms": 6000}')
+	busy+=("$id")
+	wait_for 10 job_is "$id" running || break
+done
+busy_list=$(in_list "${busy[@]}")
+check_eq "every child ($nkids) runs a 6 s probe" "$nkids" \
+	"$(jsql "SELECT COUNT(DISTINCT claimed_by) FROM jobs WHERE id IN ($busy_list) AND state = 'running'")"
+long=$(rows "{\"sleep_ms\": $((VIS * 600))}" 1)
+mapfile -t after < <(rows '{}' 5)
+publish "$long" "${after[@]}"
+after_list=$(in_list "${after[@]}")
+check "the $((VIS * 600 / 1000)) s probe runs" wait_for 20 job_is "$long" running
+check_eq "  claimed with the five behind it, by one child" 6 \
+	"$(jsql "SELECT COUNT(*) FROM jobs WHERE id IN ($long, $after_list)
+	    AND claimed_by = (SELECT claimed_by FROM jobs WHERE id = $long)
+	    AND claimed_at = (SELECT claimed_at FROM jobs WHERE id = $long)")"
+after_done() { [ "$(jsql "SELECT COUNT(*) FROM jobs WHERE id IN ($after_list) AND state = 'done'")" = 5 ]; }
+check "the five are done after it" wait_for $((VIS + 20)) after_done
+check_eq "  given back first: a lost attempt each, then an ok one" "lost,ok lost,ok lost,ok lost,ok lost,ok" \
+	"$(for i in "${after[@]}"; do results "$i"; done | tr '\n' ' ' | sed 's/ $//')"
+check_eq "  the lost attempts say why" 5 \
+	"$(jsql "SELECT COUNT(*) FROM job_attempts WHERE job_id IN ($after_list) AND result = 'lost'
+	    AND error LIKE '%waited too long behind other jobs); given back'")"
+check_eq "  and do not count: attempts 1 each" 5 \
+	"$(jsql "SELECT SUM(attempts) FROM jobs WHERE id IN ($after_list)")"
+check "the long probe is done, once" wait_for 20 job_is "$long" done
+check_eq "  with one ok attempt" "1 ok" "$(job "$long" attempts) $(results "$long")"
+
+# ------------------------------------------------- (g) what Redis holds
+# Rows of a type that no worker runs, published an hour ago, all in their
+# stream: not published again, interval after interval.
+values=$(for _ in $(seq 1 30); do printf "('nosuch', '{}', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) - INTERVAL 1 HOUR),"; done)
+first=$(jsql "INSERT INTO jobs (type, payload, not_before, published_at) VALUES ${values%,};
+    SELECT LAST_INSERT_ID()")
+seq "$first" $((first + 29)) | sed "s|^|XADD $NOSUCH * job |" | rcli >/dev/null
+nosuch_published() { jsql "SELECT COUNT(*) FROM jobs WHERE type = 'nosuch' AND state = 'pending'
+    AND published_at > UTC_TIMESTAMP(6) - INTERVAL $((REPUBLISH / 2 + 1)) SECOND"; }
+sleep $((INTERVAL * 3 + 1))
+check_eq "30 due rows published an hour ago, 30 entries: none is published again" "30 0" \
+	"$(rcli XLEN "$NOSUCH") $(nosuch_published)"
+rcli DEL "$NOSUCH" >/dev/null
+nosuch_back() { [ "$(rcli XLEN "$NOSUCH")" -ge 30 ]; }
+check "once Redis lost them, the reconciler publishes them again" wait_for $((INTERVAL * 3 + 10)) nosuch_back
+check_eq "  each once, with its published_at" "30 30" "$(rcli XLEN "$NOSUCH") $(nosuch_published)"
+sleep $((INTERVAL * 2 + 1))
+check_eq "  and not again" 30 "$(rcli XLEN "$NOSUCH")"
+jsql "UPDATE jobs SET state = 'done' WHERE type = 'nosuch' AND state = 'pending'"
+rcli DEL "$NOSUCH" >/dev/null
 
 # ------------------------------------------------- (e) FLUSHALL
 master=$(pid_of worker)

@@ -1,11 +1,15 @@
 /*
  * test_jobs: the job runner's pure parts — the backoff between attempts
  * (base doubling per attempt, capped), the strict parse of a stream entry's
- * job id, and the probe job's payload parser.
+ * job id, the probe job's payload parser, and the IN lists of job ids that
+ * the batched statements use (placeholders only, a few sizes).
  */
 #include <stdint.h>
 #include <string.h>
 
+#include "../../lib/db.h"
+#include "../../lib/queue.h"
+#include "../../lib/util.h"
 #include "../../workers/jobs.h"
 #include "../../workers/jobs_parse.h"
 #include "../harness.h"
@@ -127,11 +131,61 @@ test_probe(void)
 	CHECK(probe_bad(NULL, "missing"));
 }
 
+/* queue_in_list of n ids 1..n: the marks and the parameters. */
+static size_t
+in_list(size_t n, struct buf *marks, struct db_param *p)
+{
+	uint64_t ids[QUEUE_IN_MAX + 1];
+	size_t i;
+
+	for (i = 0; i < n && i < QUEUE_IN_MAX + 1; i++)
+		ids[i] = 1000 + i;
+	buf_reset(marks);
+	return queue_in_list(marks, p, ids, n);
+}
+
+static void
+test_in_list(void)
+{
+	struct db_param p[QUEUE_IN_MAX];
+	struct buf marks;
+	size_t i, np, commas;
+	int same;
+
+	buf_init(&marks);
+	CHECK(in_list(0, &marks, p) == 0);
+	CHECK(in_list(1, &marks, p) == 1);
+	CHECK(marks.len == 1 && memcmp(marks.data, "?", 1) == 0);
+	CHECK(p[0].type == DB_P_INT && p[0].i == 1000);
+	/* Three ids: four placeholders, the last id once more. */
+	CHECK(in_list(3, &marks, p) == 4);
+	CHECK(marks.len == 10 && memcmp(marks.data, "?, ?, ?, ?", 10) == 0);
+	CHECK(p[0].i == 1000 && p[1].i == 1001 && p[2].i == 1002 &&
+	    p[3].i == 1002);
+	/* Every size from 1 to the most comes out as a power of two no more
+	 * than twice it, with one placeholder per parameter. */
+	same = 1;
+	for (i = 1; i <= QUEUE_IN_MAX; i++) {
+		np = in_list(i, &marks, p);
+		commas = 0;
+		for (size_t k = 0; k < marks.len; k++)
+			commas += marks.data[k] == ',';
+		if (np < i || np >= 2 * i + (i == 1) || (np & (np - 1)) != 0 ||
+		    commas + 1 != np || p[np - 1].i != (long long)(1000 + i - 1))
+			same = 0;
+	}
+	CHECK(same);
+	CHECK(in_list(QUEUE_IN_MAX, &marks, p) == QUEUE_IN_MAX);
+	CHECK(in_list(QUEUE_IN_MAX + 1, &marks, p) == 0);
+	buf_free(&marks);
+}
+
 int
 main(void)
 {
 	test_backoff();
 	test_ids();
 	test_probe();
+	test_in_list();
 	return harness_done();
 }
