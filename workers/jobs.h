@@ -10,33 +10,54 @@
  *
  * One delivery:
  *  1. At start a consumer first reads its own pending list (XREADGROUP ...
- *     0) and runs what it finds; then it reads new entries (">") with
- *     BLOCK jobs.block_ms, and now and then XAUTOCLAIMs entries idle longer
- *     than jobs.visibility_timeout (their consumer died or hangs).
- *  2. It claims the row: UPDATE ... SET state='running', attempts+1,
- *     claimed_by, claimed_at WHERE id=? AND (state='pending' OR
- *     state='running' under a claim older than half the visibility timeout)
- *     AND not_before <= now. A row that is done or dead: the entry is
- *     acknowledged and deleted (a duplicate). A row not yet due: the entry
- *     is acknowledged and deleted too; the reconciler publishes it when its
- *     backoff is over. A running row claimed from a dead consumer records
- *     that attempt as lost; one claimed recently belongs to a live consumer
- *     and is skipped like a duplicate.
- *  3. The handler runs (below). Its database effects and "state = done"
- *     commit in one transaction; only then XACK and XDEL (never MAXLEN: on
- *     Redis 7.0 it deletes entries that are still pending).
- *  4. A failure: the transaction is rolled back; the row goes back to
- *     pending with not_before = now + backoff (jobs.backoff_base doubling
- *     per attempt up to jobs.backoff_max, with jitter) and last_error; or,
- *     after max_attempts deliveries, to dead, with an alert "job.dead"
- *     (detail: id, type, reason) and an audit row. Then XACK and XDEL.
+ *     0) and runs what it finds; then it reads new entries (">"): up to
+ *     jobs.batch from the streams of quick types (probe) and one from each
+ *     stream of a slow type (hash, repair, scan) without waiting, or, when
+ *     there is none, one from any stream with BLOCK jobs.block_ms; and now
+ *     and then it XAUTOCLAIMs entries idle longer than
+ *     jobs.visibility_timeout (their consumer died or hangs).
+ *  2. It claims the rows of a batch (the quick entries read together, or
+ *     one slow entry) in one transaction: UPDATE ... SET state='running',
+ *     attempts+1, claimed_by, claimed_at WHERE id IN (...) AND
+ *     (state='pending' OR state='running' under a claim older than half the
+ *     visibility timeout) AND not_before <= now; a SELECT of what it
+ *     claimed; the attempts the previous consumers left open closed as
+ *     lost; the new attempts in one INSERT. A row that is done or dead: the
+ *     entry is acknowledged and deleted (a duplicate). A row not yet due:
+ *     the entry is acknowledged and deleted too; the reconciler publishes it
+ *     when its backoff is over. A running row claimed recently belongs to a
+ *     live consumer and is skipped like a duplicate.
+ *  3. The handlers run (below). A slow job runs in its own transaction,
+ *     which also sets "done". Quick jobs run in one transaction, each after
+ *     a SAVEPOINT; those that succeeded are set "done" together, and the
+ *     transaction commits, early once it has run 100 ms. Only after the
+ *     commit are the entries acknowledged and deleted, all in one round
+ *     trip (XACK, XDEL; never MAXLEN: on Redis 7.0 it deletes entries that
+ *     are still pending). A transaction that fails is rolled back, and its
+ *     jobs that are still this consumer's run again one by one.
+ *  4. A failure: the handler's writes are rolled back (its transaction, or
+ *     to its savepoint); the row goes back to pending with not_before = now
+ *     + backoff (jobs.backoff_base doubling per attempt up to
+ *     jobs.backoff_max, with jitter) and last_error; or, after max_attempts
+ *     deliveries, to dead, with an alert "job.dead" (detail: id, type,
+ *     reason) and an audit row — in the batch's transaction, or in a new
+ *     one after a slow job's rollback. Then XACK and XDEL.
+ *  5. A claimed job is not started once a stop was asked or once its entry
+ *     was read half the visibility timeout ago: it is given back (its
+ *     attempt closed as lost with the reason, the row pending again with the
+ *     attempt not counted, published again at once).
  *
  * The reconciler (one child per interval across all hosts, under a Redis
- * lock like the account sweep) publishes every pending job that is due and
- * was never published or was published longer ago than
- * jobs.republish_after, and every running job whose claim is older than
- * twice the visibility timeout (Redis lost its pending entry). So a Redis
- * that loses everything (FLUSHALL, a restart without its file) loses no job.
+ * lock like the account sweep) publishes again what Redis does not hold.
+ * Per type: when the stream's length (undelivered and unacknowledged
+ * entries; acknowledged ones are deleted) is at least the number of due
+ * pending and running rows, nothing; otherwise up to the shortfall, the
+ * due pending jobs published longest ago (never published first, none
+ * published less than jobs.republish_after ago), then running jobs whose
+ * claim is older than twice the visibility timeout (Redis lost their
+ * pending entries). So a Redis that loses everything (FLUSHALL, a restart
+ * without its file) loses no job, and a large backlog is not published
+ * again every interval.
  */
 #ifndef LICHENG_WORKERS_JOBS_H
 #define LICHENG_WORKERS_JOBS_H
@@ -79,8 +100,10 @@ struct job_ctx {
  * the open transaction and commit with the job), -1 when it failed and
  * should be retried later (jc->err says why, in English, for the row and
  * `licheng jobs show`). It must be idempotent: running it again after a
- * crash at any point leaves the same state. It must not commit, roll back
- * or begin a transaction itself. A handler that runs long calls
+ * crash at any point leaves the same state (a job may also run again
+ * when its batch's transaction fails). It must not commit, roll back or
+ * begin a transaction itself, nor use savepoints (the runner rolls a
+ * failing job of a batch back to its own). A handler that runs long calls
  * pool_child_poll only to learn about a stop: a stopping child finishes
  * its job first.
  */
@@ -113,12 +136,13 @@ jobs_new(const struct conf *c, struct db *db, struct pool *p, int slot);
 void jobs_free(struct jobs *j);
 
 /*
- * Runs at most one job (its own pending ones first, then claimed stalled
- * ones, then new ones, waiting up to jobs.block_ms for one), and the
- * reconciler when it is due and this child wins its lock. 1 when it ran
- * something (a job or the reconciler), 0 when there was nothing to do; a
- * Redis or database outage is logged once and counts as nothing to do (the
- * caller naps).
+ * Runs at most one batch of jobs (its own pending ones first, then claimed
+ * stalled ones, then new ones, waiting up to jobs.block_ms for one): up to
+ * jobs.batch of quick types or one of a slow type; and the reconciler when
+ * it is due and this child wins its lock. 1 when it ran something (a
+ * batch or the reconciler), 0 when there was nothing to do; a Redis or
+ * database outage is logged once and counts as nothing to do (the caller
+ * naps). A stop asked during a batch is honoured between its jobs.
  */
 int jobs_poll(struct jobs *j);
 
