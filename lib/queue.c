@@ -143,7 +143,7 @@ queue_publish_chunk(struct kv *kv, struct db *db, const char *type,
 {
 	char idtext[QUEUE_PUBLISH_CHUNK][24];
 	const char *argv[QUEUE_PUBLISH_CHUNK][5];
-	struct kv_cmd cmd[QUEUE_PUBLISH_CHUNK];
+	struct kv_cmd cmd[QUEUE_PUBLISH_CHUNK] = {{0, NULL, NULL}};
 	redisReply *rep[QUEUE_PUBLISH_CHUNK];
 	uint64_t took[QUEUE_PUBLISH_CHUNK];
 	struct db_param p[QUEUE_IN_MAX];

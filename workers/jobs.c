@@ -492,7 +492,7 @@ jobs_read_new(struct jobs *j)
 	const char *argv[2][10 + 2 * JOBS_TYPES_MAX];
 	char batch[16], block[16];
 	int slow[JOBS_TYPES_MAX], nslow = 0, start = 0, argc, t, k;
-	struct kv_cmd cmd[2];
+	struct kv_cmd cmd[2] = {{0, NULL, NULL}};
 	redisReply *rep[2];
 	size_t n = 0, i;
 	long got = 0, r;
@@ -630,7 +630,7 @@ jobs_fetch(struct jobs *j)
 void
 jobs_ack(struct jobs *j, const struct jobs_entry *const *e, size_t n)
 {
-	struct kv_cmd cmd[2 * JOBS_TYPES_MAX];
+	struct kv_cmd cmd[2 * JOBS_TYPES_MAX] = {{0, NULL, NULL}};
 	redisReply *rep[2 * JOBS_TYPES_MAX];
 	const char **argv;
 	size_t i, k, ncmd = 0, used = 0;

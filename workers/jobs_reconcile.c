@@ -81,7 +81,7 @@ jobs_xlen(struct jobs *j, struct jobs_due *d, size_t n)
 {
 	char key[JOBS_DUE_TYPES][JOBS_KEY_MAX];
 	const char *argv[JOBS_DUE_TYPES][2];
-	struct kv_cmd cmd[JOBS_DUE_TYPES];
+	struct kv_cmd cmd[JOBS_DUE_TYPES] = {{0, NULL, NULL}};
 	redisReply *rep[JOBS_DUE_TYPES];
 	size_t i;
 
