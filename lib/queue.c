@@ -115,6 +115,65 @@ queue_in_list(
 	return size;
 }
 
+/* Builds q's statement around an IN list of the ids into sql and p (room
+ * for QUEUE_IN_MAX + QUEUE_IN_EXTRA). The number of parameters; 0 when the
+ * ids or q's parameters are too many or none. */
+static size_t
+queue_in_build(struct buf *sql, struct db_param *p, const struct queue_in *q,
+    const uint64_t *ids, size_t n)
+{
+	size_t i, np;
+
+	if (q->npre + q->npost > QUEUE_IN_EXTRA)
+		return 0;
+	buf_puts(sql, q->head);
+	for (i = 0; i < q->npre; i++)
+		p[i] = q->pre[i];
+	if ((np = queue_in_list(sql, p + q->npre, ids, n)) == 0)
+		return 0;
+	np += q->npre;
+	buf_puts(sql, q->tail);
+	for (i = 0; i < q->npost; i++)
+		p[np++] = q->post[i];
+	return np;
+}
+
+int
+queue_in_exec(struct db *db, const struct queue_in *q, const uint64_t *ids,
+    size_t n, unsigned long long *affected)
+{
+	struct db_param p[QUEUE_IN_MAX + QUEUE_IN_EXTRA];
+	struct buf sql;
+	size_t np;
+	int rc = -1;
+
+	buf_init(&sql);
+	if ((np = queue_in_build(&sql, p, q, ids, n)) > 0)
+		rc = db_exec(db, sql.data, p, np, affected, NULL);
+	else
+		log_error("queue: %zu ids do not make an IN list", n);
+	buf_free(&sql);
+	return rc;
+}
+
+struct db_res *
+queue_in_query(
+    struct db *db, const struct queue_in *q, const uint64_t *ids, size_t n)
+{
+	struct db_param p[QUEUE_IN_MAX + QUEUE_IN_EXTRA];
+	struct db_res *res = NULL;
+	struct buf sql;
+	size_t np;
+
+	buf_init(&sql);
+	if ((np = queue_in_build(&sql, p, q, ids, n)) > 0)
+		res = db_query(db, sql.data, p, np);
+	else
+		log_error("queue: %zu ids do not make an IN list", n);
+	buf_free(&sql);
+	return res;
+}
+
 /* The stream of type, or -1 (logged) when the name does not fit. */
 static int
 queue_stream(char *out, size_t outlen, struct kv *kv, const char *type)
@@ -146,10 +205,13 @@ queue_publish_chunk(struct kv *kv, struct db *db, const char *type,
 	struct kv_cmd cmd[QUEUE_PUBLISH_CHUNK] = {{0, NULL, NULL}};
 	redisReply *rep[QUEUE_PUBLISH_CHUNK];
 	uint64_t took[QUEUE_PUBLISH_CHUNK];
-	struct db_param p[QUEUE_IN_MAX];
+	static const struct queue_in published = {
+	    .head = "UPDATE jobs SET published_at = UTC_TIMESTAMP(6) WHERE "
+		    "id IN (",
+	    .tail = ") AND state = 'pending'",
+	};
 	const char *why = NULL;
-	size_t i, ntook = 0, np;
-	struct buf sql;
+	size_t i, ntook = 0;
 	int sent;
 
 	for (i = 0; i < n; i++) {
@@ -190,19 +252,12 @@ queue_publish_chunk(struct kv *kv, struct db *db, const char *type,
 	if (ntook == 0)
 		return 0;
 	/* Only pending rows: a worker may already have claimed one. */
-	buf_init(&sql);
-	buf_puts(&sql,
-	    "UPDATE jobs SET published_at = UTC_TIMESTAMP(6) WHERE "
-	    "id IN (");
-	np = queue_in_list(&sql, p, took, ntook);
-	buf_puts(&sql, ") AND state = 'pending'");
-	if (db_exec(db, sql.data, p, np, NULL, NULL) != 0)
+	if (queue_in_exec(db, &published, took, ntook, NULL) != 0)
 		log_warn("queue: %zu %s job%s (ids %" PRIu64 "..%" PRIu64
 			 ") in Redis but published_at was not recorded (%s); "
 			 "the reconciler may publish them once more",
 		    ntook, type, ntook == 1 ? " is" : "s are", took[0],
 		    took[ntook - 1], db_errstr(db));
-	buf_free(&sql);
 	return ntook;
 }
 

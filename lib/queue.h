@@ -16,6 +16,7 @@
 struct buf;
 struct db;
 struct db_param;
+struct db_res;
 struct kv;
 
 /* The job types: [a-z_]{1,32}. */
@@ -60,5 +61,22 @@ long queue_publish_many(struct kv *kv, struct db *db, const char *type,
  * list). The number of parameters filled; 0 when n is 0 or too many. */
 size_t queue_in_list(
     struct buf *marks, struct db_param *p, const uint64_t *ids, size_t n);
+
+/* A statement around an IN list of ids: head, the list, tail; its
+ * parameters pre[0..npre-1], the ids, post[0..npost-1] (npre + npost at
+ * most QUEUE_IN_EXTRA). */
+#define QUEUE_IN_EXTRA 4
+struct queue_in {
+	const char *head; /* "... WHERE id IN (" */
+	const char *tail; /* ") AND ..." */
+	const struct db_param *pre, *post;
+	size_t npre, npost;
+};
+/* db_exec of q with ids[0..n-1] (1..QUEUE_IN_MAX). 0/-1. */
+int queue_in_exec(struct db *db, const struct queue_in *q, const uint64_t *ids,
+    size_t n, unsigned long long *affected);
+/* db_query of q with ids[0..n-1]; NULL on error. */
+struct db_res *queue_in_query(
+    struct db *db, const struct queue_in *q, const uint64_t *ids, size_t n);
 
 #endif

@@ -137,12 +137,17 @@ jobs_items_in(const struct jobs_batch *b, enum jobs_state st, size_t from,
 static int
 jobs_claim_lost(struct jobs *j, const struct jobs_batch *b)
 {
-	struct db_param p[1 + QUEUE_IN_MAX];
+	struct db_param p[1];
+	struct queue_in q = {
+	    .head = "UPDATE job_attempts SET finished_at = UTC_TIMESTAMP(6), "
+		    "result = 'lost', error = ? WHERE job_id IN (",
+	    .tail = ") AND finished_at IS NULL",
+	    .pre = p,
+	    .npre = 1,
+	};
 	uint64_t ids[QUEUE_IN_MAX];
 	char lost[160];
-	struct buf sql;
-	size_t i, n = 0, np;
-	int rc;
+	size_t i, n = 0;
 
 	for (i = 0; i < b->nitem; i++)
 		if (b->item[i].state == JOBS_CLAIMED && b->item[i].open > 0)
@@ -151,17 +156,8 @@ jobs_claim_lost(struct jobs *j, const struct jobs_batch *b)
 		return 0;
 	str_printf(lost, sizeof(lost),
 	    "its consumer did not finish it; claimed again by %s", j->consumer);
-	buf_init(&sql);
-	buf_puts(&sql,
-	    "UPDATE job_attempts SET finished_at = "
-	    "UTC_TIMESTAMP(6), result = 'lost', error = ? WHERE "
-	    "job_id IN (");
 	p[0] = DB_STR(lost);
-	np = 1 + queue_in_list(&sql, p + 1, ids, n);
-	buf_puts(&sql, ") AND finished_at IS NULL");
-	rc = db_exec(j->db, sql.data, p, np, NULL, NULL);
-	buf_free(&sql);
-	return rc;
+	return queue_in_exec(j->db, &q, ids, n, NULL);
 }
 
 /* In the claim's transaction: one job_attempts row per claimed job, in
@@ -265,52 +261,54 @@ jobs_claim_read(struct jobs_batch *b, const struct db_res *res)
 static int
 jobs_claim(struct jobs *j, struct jobs_batch *b)
 {
-	struct db_param p[3 + QUEUE_IN_MAX];
+	struct db_param pre[2], post[1];
+	struct queue_in claim = {
+	    .head = "UPDATE jobs SET state = 'running', attempts = attempts + "
+		    "1, claimed_by = ?, claimed_at = (@licheng_claim := "
+		    "UTC_TIMESTAMP(6)) WHERE id IN (",
+	    .tail = ") AND (state = 'pending' OR (state = 'running' AND "
+		    "claimed_at <= UTC_TIMESTAMP(6) - INTERVAL ? MICROSECOND)) "
+		    "AND not_before <= UTC_TIMESTAMP(6)",
+	    .pre = pre,
+	    .post = post,
+	    .npre = 1,
+	    .npost = 1,
+	};
+	/* A plain read (no gap locks: two children claiming different jobs
+	 * must not deadlock on job_attempts); the row locks of the claim
+	 * keep every other consumer off these jobs' attempts. The session
+	 * variable is the claim's only when it claimed a row. */
+	struct queue_in read = {
+	    .head =
+		"SELECT id, ? AND state = 'running' AND claimed_by = ? AND "
+		"claimed_at = @licheng_claim, type, payload, attempts, "
+		"(SELECT COALESCE(MAX(a.attempt), 0) + 1 FROM job_attempts a "
+		"WHERE a.job_id = jobs.id), (SELECT COUNT(*) FROM "
+		"job_attempts a WHERE a.job_id = jobs.id AND a.finished_at "
+		"IS NULL), claimed_at FROM jobs WHERE id IN (",
+	    .tail = ")",
+	    .pre = pre,
+	    .npre = 2,
+	};
 	uint64_t ids[QUEUE_IN_MAX];
 	unsigned long long claimed = 0;
 	const char *what = "BEGIN";
 	struct db_res *res;
-	struct buf sql;
-	size_t i, np;
+	size_t i;
 
 	for (i = 0; i < b->nitem; i++)
 		ids[i] = b->item[i].id;
-	buf_init(&sql);
 	if (db_begin(j->db) != 0)
 		goto fail;
 	what = "the claim";
-	buf_puts(&sql,
-	    "UPDATE jobs SET state = 'running', attempts = "
-	    "attempts + 1, claimed_by = ?, claimed_at = "
-	    "(@licheng_claim := UTC_TIMESTAMP(6)) WHERE id IN (");
-	p[0] = DB_STR(j->consumer);
-	np = 1 + queue_in_list(&sql, p + 1, ids, b->nitem);
-	buf_puts(&sql,
-	    ") AND (state = 'pending' OR (state = 'running' AND "
-	    "claimed_at <= UTC_TIMESTAMP(6) - INTERVAL ? "
-	    "MICROSECOND)) AND not_before <= UTC_TIMESTAMP(6)");
-	p[np++] = DB_INT((long long)j->conf->jobs_visibility_timeout * 500000);
-	if (db_exec(j->db, sql.data, p, np, &claimed, NULL) != 0)
+	pre[0] = DB_STR(j->consumer);
+	post[0] = DB_INT((long long)j->conf->jobs_visibility_timeout * 500000);
+	if (queue_in_exec(j->db, &claim, ids, b->nitem, &claimed) != 0)
 		goto fail;
-	/* A plain read (no gap locks: two children claiming different jobs
-	 * must not deadlock on job_attempts); the row locks of the claim
-	 * keep every other consumer off these jobs' attempts. The session
-	 * variable is this statement's only when it claimed a row. */
 	what = "reading the claimed rows";
-	buf_reset(&sql);
-	buf_puts(&sql,
-	    "SELECT id, ? AND state = 'running' AND claimed_by = ? "
-	    "AND claimed_at = @licheng_claim, type, payload, "
-	    "attempts, (SELECT COALESCE(MAX(a.attempt), 0) + 1 FROM "
-	    "job_attempts a WHERE a.job_id = jobs.id), (SELECT "
-	    "COUNT(*) FROM job_attempts a WHERE a.job_id = jobs.id "
-	    "AND a.finished_at IS NULL), claimed_at FROM jobs WHERE "
-	    "id IN (");
-	p[0] = DB_INT(claimed > 0);
-	p[1] = DB_STR(j->consumer);
-	np = 2 + queue_in_list(&sql, p + 2, ids, b->nitem);
-	buf_putc(&sql, ')');
-	if ((res = db_query(j->db, sql.data, p, np)) == NULL)
+	pre[0] = DB_INT(claimed > 0);
+	pre[1] = DB_STR(j->consumer);
+	if ((res = queue_in_query(j->db, &read, ids, b->nitem)) == NULL)
 		goto fail;
 	jobs_claim_read(b, res);
 	db_res_free(res);
@@ -320,7 +318,6 @@ jobs_claim(struct jobs *j, struct jobs_batch *b)
 	what = "COMMIT";
 	if (db_commit(j->db) != 0)
 		goto fail;
-	buf_free(&sql);
 	jobs_db_ok(j);
 	return 0;
 fail:
@@ -332,7 +329,6 @@ fail:
 		b->item[i].state = JOBS_NEW;
 	}
 	b->claimed_at[0] = '\0';
-	buf_free(&sql);
 	return -1;
 }
 
@@ -343,12 +339,22 @@ static int
 jobs_finish_tx(struct jobs *j, const struct jobs_batch *b, const size_t *idx,
     size_t n, char *err, size_t errlen)
 {
-	struct db_param p[1 + QUEUE_IN_MAX];
-	uint64_t ids[QUEUE_IN_MAX];
-	size_t ran[QUEUE_IN_MAX], nran = 0, i, np;
+	struct db_param post[1];
+	const struct queue_in done_q = {
+	    .head = "UPDATE jobs SET state = 'done', finished_at = "
+		    "UTC_TIMESTAMP(6) WHERE id IN (",
+	    .tail = ") AND state = 'running' AND claimed_by = ?",
+	    .post = post,
+	    .npost = 1,
+	};
+	static const struct queue_in ok_q = {
+	    .head = "UPDATE job_attempts SET finished_at = UTC_TIMESTAMP(6), "
+		    "result = 'ok' WHERE id IN (",
+	    .tail = ") AND finished_at IS NULL",
+	};
+	uint64_t ids[QUEUE_IN_MAX], rows[QUEUE_IN_MAX];
+	size_t ran[QUEUE_IN_MAX], nran = 0, i;
 	unsigned long long done = 0, closed = 0;
-	struct buf sql;
-	int rc = 0;
 
 	for (i = 0; i < n; i++)
 		if (b->item[idx[i]].state == JOBS_RAN) {
@@ -357,37 +363,21 @@ jobs_finish_tx(struct jobs *j, const struct jobs_batch *b, const size_t *idx,
 		}
 	if (nran == 0)
 		return 0;
-	buf_init(&sql);
-	buf_puts(&sql,
-	    "UPDATE jobs SET state = 'done', finished_at = "
-	    "UTC_TIMESTAMP(6) WHERE id IN (");
-	np = queue_in_list(&sql, p, ids, nran);
-	buf_puts(&sql, ") AND state = 'running' AND claimed_by = ?");
-	p[np++] = DB_STR(j->consumer);
-	if (db_exec(j->db, sql.data, p, np, &done, NULL) != 0)
-		rc = -1;
-	if (rc == 0) {
-		buf_reset(&sql);
-		buf_puts(&sql,
-		    "UPDATE job_attempts SET finished_at = "
-		    "UTC_TIMESTAMP(6), result = 'ok' WHERE id IN (");
-		jobs_attempt_rows(b, ran, nran, ids);
-		np = queue_in_list(&sql, p, ids, nran);
-		buf_puts(&sql, ") AND finished_at IS NULL");
-		if (db_exec(j->db, sql.data, p, np, &closed, NULL) != 0)
-			rc = -1;
-	}
-	buf_free(&sql);
-	if (rc != 0)
+	post[0] = DB_STR(j->consumer);
+	jobs_attempt_rows(b, ran, nran, rows);
+	if (queue_in_exec(j->db, &done_q, ids, nran, &done) != 0 ||
+	    queue_in_exec(j->db, &ok_q, rows, nran, &closed) != 0) {
 		str_printf(err, errlen,
 		    "the job's outcome was not recorded: %s", db_errstr(j->db));
-	else if (done != nran || closed != nran) {
+		return -1;
+	}
+	if (done != nran || closed != nran) {
 		str_printf(err, errlen,
 		    "another consumer claimed the job while it ran (it ran "
 		    "longer than jobs.visibility_timeout?)");
-		rc = -1;
+		return -1;
 	}
-	return rc;
+	return 0;
 }
 
 /* The alert of a dead job, in the open transaction. */
@@ -422,9 +412,11 @@ jobs_fail_tx(struct jobs *j, struct jobs_item *it, int *changed)
 {
 	const struct conf *c = j->conf;
 	const char *reason = it->jc.err;
+	const char *sql;
 	struct db_param p[5];
 	unsigned long long n = 0;
 	int dead = it->attempts >= c->jobs_max_attempts;
+	size_t np = 2;
 
 	*changed = 0;
 	it->wait_ms = 0;
@@ -439,31 +431,26 @@ jobs_fail_tx(struct jobs *j, struct jobs_item *it, int *changed)
 	if (n != 1)
 		return JOBS_TAKEN;
 	*changed = 1;
-	p[0] = DB_STR(reason);
 	p[1] = DB_INT(c->jobs_max_attempts);
-	if (dead) {
-		p[2] = DB_INT((long long)it->id);
-		p[3] = DB_STR(j->consumer);
-		if (db_exec(j->db,
-			"UPDATE jobs SET state = 'dead', finished_at = "
-			"UTC_TIMESTAMP(6), last_error = ?, max_attempts = ? "
-			"WHERE id = ? AND state = 'running' AND claimed_by = ?",
-			p, 4, &n, NULL) != 0)
-			return JOBS_UNRECORDED;
-	} else {
+	if (dead)
+		sql =
+		    "UPDATE jobs SET state = 'dead', finished_at = "
+		    "UTC_TIMESTAMP(6), last_error = ?, max_attempts = ? WHERE "
+		    "id = ? AND state = 'running' AND claimed_by = ?";
+	else {
 		it->wait_ms = jobs_jitter(jobs_backoff_ms(c->jobs_backoff_base,
 		    c->jobs_backoff_max, it->attempts + 1));
-		p[2] = DB_INT((long long)it->wait_ms * 1000);
-		p[3] = DB_INT((long long)it->id);
-		p[4] = DB_STR(j->consumer);
-		if (db_exec(j->db,
-			"UPDATE jobs SET state = 'pending', last_error = ?, "
-			"max_attempts = ?, not_before = UTC_TIMESTAMP(6) + "
-			"INTERVAL ? MICROSECOND, published_at = NULL WHERE id "
-			"= ? AND state = 'running' AND claimed_by = ?",
-			p, 5, &n, NULL) != 0)
-			return JOBS_UNRECORDED;
+		p[np++] = DB_INT((long long)it->wait_ms * 1000);
+		sql =
+		    "UPDATE jobs SET state = 'pending', last_error = ?, "
+		    "max_attempts = ?, not_before = UTC_TIMESTAMP(6) + "
+		    "INTERVAL ? MICROSECOND, published_at = NULL WHERE id = ? "
+		    "AND state = 'running' AND claimed_by = ?";
 	}
+	p[np++] = DB_INT((long long)it->id);
+	p[np++] = DB_STR(j->consumer);
+	if (db_exec(j->db, sql, p, np, &n, NULL) != 0)
+		return JOBS_UNRECORDED;
 	if (n != 1)
 		return JOBS_TAKEN;
 	if (dead && jobs_dead_alert_tx(j, it->id, it->type, reason) != 0)
@@ -690,28 +677,26 @@ static void
 jobs_group_fallback(
     struct jobs *j, struct jobs_batch *b, const struct jobs_group *g)
 {
-	struct db_param p[2 + QUEUE_IN_MAX];
+	struct db_param post[2];
+	const struct queue_in mine_q = {
+	    .head = "SELECT id FROM jobs WHERE id IN (",
+	    .tail = ") AND state = 'running' AND claimed_by = ? AND "
+		    "claimed_at = ?",
+	    .post = post,
+	    .npost = 2,
+	};
 	uint64_t ids[QUEUE_IN_MAX];
 	struct db_res *res;
-	struct buf sql;
-	size_t i, k, np, rows;
+	size_t i, k, rows;
 
 	log_warn("a transaction of %zu batched job%s was rolled back (%s); "
 		 "they run again one by one",
 	    g->n, g->n == 1 ? "" : "s", g->why);
 	for (i = 0; i < g->n; i++)
 		ids[i] = b->item[g->member[i]].id;
-	buf_init(&sql);
-	buf_puts(&sql, "SELECT id FROM jobs WHERE id IN (");
-	np = queue_in_list(&sql, p, ids, g->n);
-	buf_puts(&sql,
-	    ") AND state = 'running' AND claimed_by = ? AND "
-	    "claimed_at = ?");
-	p[np++] = DB_STR(j->consumer);
-	p[np++] = DB_STR(b->claimed_at);
-	res = db_query(j->db, sql.data, p, np);
-	buf_free(&sql);
-	if (res == NULL) {
+	post[0] = DB_STR(j->consumer);
+	post[1] = DB_STR(b->claimed_at);
+	if ((res = queue_in_query(j->db, &mine_q, ids, g->n)) == NULL) {
 		jobs_db_failed(j, "the batch's claims");
 		for (i = 0; i < g->n; i++)
 			b->item[g->member[i]].state = JOBS_UNRECORDED;
@@ -776,6 +761,29 @@ jobs_group_end(struct jobs *j, struct jobs_batch *b, struct jobs_group *g)
 	g->n = 0;
 }
 
+/* Publishes the n given-back jobs idx names again, per type; their old
+ * entries are acknowledged with the batch's. */
+static void
+jobs_publish_again(
+    struct jobs *j, const struct jobs_batch *b, const size_t *idx, size_t n)
+{
+	uint64_t same[QUEUE_IN_MAX];
+	size_t i, k, m;
+
+	for (i = 0; i < n; i++) {
+		const char *type = b->item[idx[i]].type;
+
+		for (k = 0; k < i && strcmp(b->item[idx[k]].type, type); k++)
+			;
+		if (k < i)
+			continue; /* that type is published already */
+		for (m = 0, k = i; k < n; k++)
+			if (strcmp(b->item[idx[k]].type, type) == 0)
+				same[m++] = b->item[idx[k]].id;
+		(void)queue_publish_many(j->kv, j->db, type, same, m);
+	}
+}
+
 /*
  * Claimed jobs (from the item from on) that are not started now, because
  * the child is stopping or because they waited so long that their claims
@@ -789,12 +797,26 @@ static void
 jobs_give_back(
     struct jobs *j, struct jobs_batch *b, size_t from, const char *why)
 {
-	struct db_param p[2 + QUEUE_IN_MAX];
-	size_t idx[QUEUE_IN_MAX], n, np, i, k, m;
-	uint64_t ids[QUEUE_IN_MAX], rows[QUEUE_IN_MAX], same[QUEUE_IN_MAX];
+	struct db_param pre[1], post[2];
+	const struct queue_in lost_q = {
+	    .head = "UPDATE job_attempts SET finished_at = UTC_TIMESTAMP(6), "
+		    "result = 'lost', error = ? WHERE id IN (",
+	    .tail = ") AND finished_at IS NULL",
+	    .pre = pre,
+	    .npre = 1,
+	};
+	const struct queue_in back_q = {
+	    .head = "UPDATE jobs SET state = 'pending', attempts = attempts - "
+		    "1, published_at = NULL WHERE id IN (",
+	    .tail = ") AND state = 'running' AND claimed_by = ? AND "
+		    "claimed_at = ?",
+	    .post = post,
+	    .npost = 2,
+	};
+	size_t idx[QUEUE_IN_MAX], n, i;
+	uint64_t ids[QUEUE_IN_MAX], rows[QUEUE_IN_MAX];
 	unsigned long long closed = 0, back = 0;
 	char reason[256];
-	struct buf sql;
 	int rc;
 
 	n = jobs_items_in(b, JOBS_CLAIMED, from, idx, ids);
@@ -802,33 +824,15 @@ jobs_give_back(
 		return;
 	str_printf(reason, sizeof(reason), "not started by %s (%s); given back",
 	    j->consumer, why);
-	buf_init(&sql);
+	pre[0] = DB_STR(reason);
+	post[0] = DB_STR(j->consumer);
+	post[1] = DB_STR(b->claimed_at);
+	jobs_attempt_rows(b, idx, n, rows);
 	rc = db_begin(j->db);
-	if (rc == 0) {
-		buf_puts(&sql,
-		    "UPDATE job_attempts SET finished_at = "
-		    "UTC_TIMESTAMP(6), result = 'lost', error = ? "
-		    "WHERE id IN (");
-		p[0] = DB_STR(reason);
-		jobs_attempt_rows(b, idx, n, rows);
-		np = 1 + queue_in_list(&sql, p + 1, rows, n);
-		buf_puts(&sql, ") AND finished_at IS NULL");
-		rc = db_exec(j->db, sql.data, p, np, &closed, NULL);
-	}
-	if (rc == 0) {
-		buf_reset(&sql);
-		buf_puts(&sql,
-		    "UPDATE jobs SET state = 'pending', attempts = "
-		    "attempts - 1, published_at = NULL WHERE id IN (");
-		np = queue_in_list(&sql, p, ids, n);
-		buf_puts(&sql,
-		    ") AND state = 'running' AND claimed_by = ? AND "
-		    "claimed_at = ?");
-		p[np++] = DB_STR(j->consumer);
-		p[np++] = DB_STR(b->claimed_at);
-		rc = db_exec(j->db, sql.data, p, np, &back, NULL);
-	}
-	buf_free(&sql);
+	if (rc == 0)
+		rc = queue_in_exec(j->db, &lost_q, rows, n, &closed);
+	if (rc == 0)
+		rc = queue_in_exec(j->db, &back_q, ids, n, &back);
 	if (rc == 0 && (closed != n || back != n))
 		rc = -1; /* some are no longer ours: leave all to Redis */
 	if (rc == 0)
@@ -848,19 +852,7 @@ jobs_give_back(
 	    n, n == 1 ? "" : "s", why);
 	for (i = 0; i < n; i++)
 		b->item[idx[i]].state = JOBS_GIVEN_BACK;
-	/* Published per type; the old entries are acknowledged after. */
-	for (i = 0; i < n; i++) {
-		const char *type = b->item[idx[i]].type;
-
-		for (k = 0; k < i && strcmp(b->item[idx[k]].type, type); k++)
-			;
-		if (k < i)
-			continue;
-		for (m = 0, k = i; k < n; k++)
-			if (strcmp(b->item[idx[k]].type, type) == 0)
-				same[m++] = ids[k];
-		(void)queue_publish_many(j->kv, j->db, type, same, m);
-	}
+	jobs_publish_again(j, b, idx, n);
 }
 
 /*

@@ -104,6 +104,18 @@ jobs_xlen(struct jobs *j, struct jobs_due *d, size_t n)
 	return 0;
 }
 
+/* A query of the reconciler's without parameters; NULL (logged) when the
+ * database failed. */
+static struct db_res *
+jobs_reconcile_query(struct jobs *j, const char *sql)
+{
+	struct db_res *res = db_query(j->db, sql, NULL, 0);
+
+	if (res == NULL)
+		jobs_db_failed(j, "the reconciler");
+	return res;
+}
+
 /*
  * Per type (every registered one, and any other that has rows): the
  * entries of its stream, then the due pending rows and the running ones.
@@ -121,14 +133,11 @@ jobs_due_count(struct jobs *j, struct jobs_due *d)
 		d[n].pending = d[n].running = 0;
 		n++;
 	}
-	res = db_query(j->db,
+	res = jobs_reconcile_query(j,
 	    "SELECT DISTINCT type FROM jobs WHERE state IN ('pending', "
-	    "'running')",
-	    NULL, 0);
-	if (res == NULL) {
-		jobs_db_failed(j, "the reconciler");
+	    "'running')");
+	if (res == NULL)
 		return -1;
-	}
 	rows = db_res_rows(res);
 	for (i = 0; i < rows && n < JOBS_DUE_TYPES; i++) {
 		const char *type = db_res_get(res, i, 0);
@@ -145,15 +154,12 @@ jobs_due_count(struct jobs *j, struct jobs_due *d)
 	db_res_free(res);
 	if (jobs_xlen(j, d, n) != 0)
 		return -1;
-	res = db_query(j->db,
+	res = jobs_reconcile_query(j,
 	    "SELECT type, SUM(state = 'pending'), SUM(state = 'running') FROM "
 	    "jobs WHERE (state = 'pending' AND not_before <= "
-	    "UTC_TIMESTAMP(6)) OR state = 'running' GROUP BY type",
-	    NULL, 0);
-	if (res == NULL) {
-		jobs_db_failed(j, "the reconciler");
+	    "UTC_TIMESTAMP(6)) OR state = 'running' GROUP BY type");
+	if (res == NULL)
 		return -1;
-	}
 	rows = db_res_rows(res);
 	for (i = 0; i < rows; i++)
 		for (k = 0; k < n; k++)
