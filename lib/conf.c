@@ -234,7 +234,7 @@ static const struct conf_key conf_keys[] = {
 	    "30"),
 	K_INT("jobs.republish_after", jobs_republish_after, 1, 86400, "120"),
 	K_INT("jobs.block_ms", jobs_block_ms, 50, 5000, "500"),
-	K_INT("jobs.batch", jobs_batch, 1, 256, "32"),
+	K_INT("jobs.batch", jobs_batch, 1, 256, "64"),
 	K_INT("jobs.warn_age", jobs_warn_age, 60, 604800, "3600"),
 	K_INT("hash.read_rate", hash_read_rate, 0, 2147483647, "0"),
 	K_ENUM("scan.mode", scan_mode, "clamd", "clamd|command|none"),
