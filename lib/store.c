@@ -434,17 +434,25 @@ struct store_put {
 #define STORE_DIRECT_BUF (256 * 1024)
 
 struct store_writer {
-	pthread_t thread;
+	pthread_t thread[2]; /* one per root: the copies are written at once */
+	int nthreads; /* started */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	const int *fd; /* the put's two descriptors */
 	unsigned char *buf[2];
 	size_t len; /* bytes in buf[cur] */
 	int cur;
-	int pending; /* the buffer the thread is to write, or -1 */
+	int pending; /* the buffer the threads are to write, or -1 */
+	int done[2]; /* root i's thread has written buf[pending] */
 	int quit;
 	int err; /* the first failed write's errno, and where */
 	int err_root;
+};
+
+/* What a writer thread is given: its writer and its root. */
+struct store_writer_arg {
+	struct store_writer *w;
+	int root;
 };
 
 const char *
@@ -616,35 +624,45 @@ store_write_all(int fd, const unsigned char *b, size_t n)
 	return 0;
 }
 
-/* The writer thread: writes each buffer handed to it to both files, until
- * told to quit; after a failure it only hands buffers back. */
+/* A writer thread: writes each buffer handed to it to its root's file,
+ * until told to quit; after a failure (either thread's) it only marks the
+ * buffers written. The last of the two to finish a buffer hands it back. */
 static void *
 store_writer_main(void *arg)
 {
-	struct store_writer *w = arg;
-	int i, k;
+	struct store_writer_arg *a = arg;
+	struct store_writer *w = a->w;
+	int i = a->root, k, failed;
 
+	free(a);
 	if (pthread_mutex_lock(&w->mu) != 0)
 		abort();
 	for (;;) {
-		while (w->pending == -1 && !w->quit)
+		while ((w->pending == -1 || w->done[i]) && !w->quit)
 			if (pthread_cond_wait(&w->cv, &w->mu) != 0)
 				abort();
-		if (w->pending == -1)
+		if (w->pending == -1 || w->done[i])
 			break;
 		k = w->pending;
+		failed = w->err != 0;
 		if (pthread_mutex_unlock(&w->mu) != 0)
 			abort();
-		for (i = 0; i < 2 && w->err == 0; i++) {
-			if (store_write_all(
-				w->fd[i], w->buf[k], STORE_DIRECT_BUF) != 0) {
-				w->err = errno;
-				w->err_root = i;
-			}
-		}
+		if (!failed &&
+		    store_write_all(w->fd[i], w->buf[k], STORE_DIRECT_BUF) != 0)
+			failed = errno;
+		else
+			failed = 0;
 		if (pthread_mutex_lock(&w->mu) != 0)
 			abort();
-		w->pending = -1;
+		if (failed != 0 && w->err == 0) {
+			w->err = failed;
+			w->err_root = i;
+		}
+		w->done[i] = 1;
+		if (w->done[0] && w->done[1]) {
+			w->done[0] = w->done[1] = 0;
+			w->pending = -1;
+		}
 		if (pthread_cond_broadcast(&w->cv) != 0)
 			abort();
 	}
@@ -653,7 +671,7 @@ store_writer_main(void *arg)
 	return NULL;
 }
 
-/* Waits until the writer thread holds no buffer; its error, or 0. */
+/* Waits until the writer threads hold no buffer; their error, or 0. */
 static int
 store_writer_wait(struct store_writer *w)
 {
@@ -680,8 +698,9 @@ store_writer_free(struct store_writer *w)
 		abort();
 	if (pthread_mutex_unlock(&w->mu) != 0)
 		abort();
-	if (pthread_join(w->thread, NULL) != 0)
-		abort();
+	while (w->nthreads > 0)
+		if (pthread_join(w->thread[--w->nthreads], NULL) != 0)
+			abort();
 	(void)pthread_cond_destroy(&w->cv);
 	(void)pthread_mutex_destroy(&w->mu);
 	free(w->buf[0]);
@@ -693,8 +712,9 @@ store_writer_free(struct store_writer *w)
  * Writes the copies with O_DIRECT where both file systems allow it: the
  * bytes go from aligned buffers to the disk without being copied into the
  * page cache twice (that copy was the largest cost of a 10 MiB upload),
- * and a thread writes one buffer to both files while the next one fills,
- * so that the disk's latency overlaps with reading the body. A file system
+ * and two threads (one per root) write one buffer to both files at once
+ * while the next one fills, so that the disk's latency overlaps with
+ * reading the body and the two copies' writes with each other. A file system
  * without O_DIRECT (EINVAL), or no memory or thread for it, keeps buffered
  * writes.
  */
@@ -738,13 +758,27 @@ store_put_try_direct(struct store_put *p)
 		free(w);
 		goto fail;
 	}
-	rc = pthread_create(&w->thread, NULL, store_writer_main, w);
+	for (i = 0, rc = 0; i < 2 && rc == 0; i++) {
+		struct store_writer_arg *a = malloc(sizeof(*a));
+		if (a == NULL) {
+			rc = ENOMEM;
+			break;
+		}
+		a->w = w;
+		a->root = i;
+		rc = pthread_create(
+		    &w->thread[w->nthreads], NULL, store_writer_main, a);
+		if (rc != 0)
+			free(a);
+		else
+			w->nthreads++;
+	}
 	if (pthread_sigmask(SIG_SETMASK, &old, NULL) != 0)
 		abort();
 	if (rc != 0) {
-		(void)pthread_cond_destroy(&w->cv);
-		(void)pthread_mutex_destroy(&w->mu);
-		free(w);
+		/* Stops the thread that did start, then frees it all. */
+		w->buf[0] = w->buf[1] = NULL;
+		store_writer_free(w);
 		goto fail;
 	}
 	p->w = w;
