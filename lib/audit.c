@@ -18,6 +18,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
+#include "util.h"
 
 /* Rows read per verifier query: enough to keep round trips few, small
  * enough that a log of millions of rows never sits in memory at once. */
@@ -245,15 +246,8 @@ audit_canonical(struct buf *out, unsigned long long id, const char *at,
 static int
 audit_is_hex64(const char *s)
 {
-	size_t i;
-
-	if (s == NULL)
-		return 0;
-	for (i = 0; i < CRYPTO_SHA256_HEX_LEN; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-			(s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[i] == '\0';
+	return s != NULL && hex_lower_is(s, CRYPTO_SHA256_HEX_LEN) &&
+	    s[CRYPTO_SHA256_HEX_LEN] == '\0';
 }
 
 int

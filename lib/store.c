@@ -55,13 +55,7 @@ store_root_state_name(enum store_root_state s)
 static int
 store_hex64_valid(const char *s)
 {
-	size_t i;
-
-	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-			(s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[64] == '\0';
+	return hex_lower_is(s, 64) && s[64] == '\0';
 }
 
 static int

@@ -409,6 +409,18 @@ hex_value(char c)
 }
 
 int
+hex_lower_is(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+			(s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+int
 roc_school_year(int year, int month)
 {
 	return (month >= 8 ? year : year - 1) - 1911;

@@ -76,6 +76,9 @@ void str_printf(char *dst, size_t dstlen, const char *fmt, ...)
 void hex_encode(const unsigned char *in, size_t n, char *out);
 /* The value of one hexadecimal digit (either case), or -1. */
 int hex_value(char c);
+/* 1 when the n bytes at s are all lower-case hexadecimal digits (it stops
+ * at the first that is not, so a shorter NUL-terminated s is safe). */
+int hex_lower_is(const char *s, size_t n);
 
 /* The ROC school year (學年度) a Western year and month fall in: the year
  * starts on 1 August, so 2025-08 .. 2026-07 is 114. */

@@ -71,21 +71,6 @@ hash_json_scalar(const char *p)
 	return q;
 }
 
-/* 1 when s (n bytes) is 64 lower-case hex digits. */
-static int
-hash_is_sha256(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n != 64)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-			(s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 int
 job_hash_payload(const char *payload, char sha[65], char *err, size_t errlen)
 {
@@ -119,7 +104,7 @@ job_hash_payload(const char *payload, char sha[65], char *err, size_t errlen)
 				why = "sha256 given twice";
 				goto bad;
 			}
-			if (v == NULL || !hash_is_sha256(v, vn)) {
+			if (v == NULL || vn != 64 || !hex_lower_is(v, vn)) {
 				why = "sha256 is not 64 lower-case hex digits";
 				goto bad;
 			}
