@@ -58,6 +58,11 @@ struct app {
 	struct store *store;
 	int64_t store_retry_at; /* master: next try at reading the ids */
 	struct categories *categories; /* items.categories, master-loaded */
+	/* signing.school_key, loaded by the master (NULL until `licheng pki
+	 * init-school`: certification decisions are then refused with an
+	 * operator's message), and its key id. */
+	struct sign_key *sign_key;
+	char sign_key_id[65];
 };
 
 /* The child's database handle, created on first use (it connects lazily). */

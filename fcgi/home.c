@@ -3,7 +3,9 @@
  * accounts are issued, in their language; a signed-in user sees their
  * role's home page: who they are, the warnings that concern them (a
  * password about to expire; for admins and central staff, open security
- * alerts and a job queue in trouble) and where to go next. A user with a
+ * alerts and a job queue in trouble), the notices of notices.h (items
+ * waiting for a teacher, a student's certification results, a homeroom
+ * teacher's class progress) and where to go next. A user with a
  * pending step (second factor, privacy notice, expired password, TOTP
  * enrolment) is sent there first.
  */
@@ -15,6 +17,7 @@
 #include "conf.h"
 #include "i18n.h"
 #include "jobstats.h"
+#include "notices.h"
 #include "page.h"
 #include "router.h"
 #include "template.h"
@@ -148,7 +151,10 @@ home_user(struct app *app, struct request *r)
 		(void)tval_set_str(ctx, "pw_warning",
 		    auth_msg_n(app, r, "password.expires_soon", a->pw_days_left,
 			text, sizeof(text)));
-	if (home_alerts(app, r, ctx) != 0 || home_jobs(app, r, ctx) != 0) {
+	if (home_alerts(app, r, ctx) != 0 || home_jobs(app, r, ctx) != 0 ||
+	    notices_teacher(app, r, ctx) != 0 ||
+	    notices_student(app, r, ctx) != 0 ||
+	    notices_homeroom(app, r, ctx) != 0) {
 		tval_free(ctx);
 		return RQ_UNAVAILABLE;
 	}

@@ -138,6 +138,10 @@ static const struct route router_table[] = {
      * performances) and their uploads */
     {HTTP_GET, "/items", items_get, "items", U | STUDENT},
     {HTTP_POST, "/items", items_post, "items", U | STUDENT | MULTIPART},
+    /* selection.c: the ticks (勾選); before /items/:id, which it would
+     * match */
+    {HTTP_POST, "/items/select", items_select_post, "items_select",
+	U | STUDENT},
     {HTTP_GET, "/items/:id", item_get, "item", U | STUDENT},
     {HTTP_POST, "/items/:id", item_post, "item", U | STUDENT | MULTIPART},
     {HTTP_POST, "/items/:id/delete", item_delete_post, "item_delete",
@@ -149,6 +153,28 @@ static const struct route router_table[] = {
     /* windows.c: the upload windows of a school's terms */
     {HTTP_GET, "/admin/windows", windows_list_get, "admin_windows", SA},
     {HTTP_POST, "/admin/windows/:id", window_post, "admin_window", SA},
+
+    /* certify.c: the teacher's (and stand-in's) certification pages */
+    {HTTP_GET, "/certify", certify_list_get, "certify", U | TEACHER},
+    {HTTP_POST, "/certify/batch", certify_batch_post, "certify_batch",
+	U | TEACHER},
+    {HTTP_GET, "/certify/:id", certify_item_get, "certify_item", U | TEACHER},
+    {HTTP_POST, "/certify/:id", certify_item_post, "certify_item", U | TEACHER},
+
+    /* standins.c, deadlines.c: stand-in certifiers (代理人), deadlines */
+    {HTTP_GET, "/admin/standins", standins_get, "admin_standins", SA},
+    {HTTP_POST, "/admin/standins", standins_post, "admin_standins", SA},
+    {HTTP_POST, "/admin/standins/:id/revoke", standin_revoke_post,
+	"admin_standin_revoke", SA},
+    {HTTP_GET, "/admin/deadlines", deadlines_get, "admin_deadlines", SA},
+    {HTTP_POST, "/admin/deadlines/term/:id", deadline_term_post,
+	"admin_deadline_term", SA},
+    {HTTP_POST, "/admin/deadlines/year/:id", deadline_year_post,
+	"admin_deadline_year", SA},
+
+    /* selection.c: the homeroom teacher's class progress (and, above,
+     * the student's ticks) */
+    {HTTP_GET, "/homeroom", homeroom_get, "homeroom", U | TEACHER},
 };
 
 size_t

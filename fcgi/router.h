@@ -143,10 +143,33 @@ enum request_outcome my_records_get(struct app *app, struct request *r);
 #define WINDOWS_HANDLERS(X)                                                    \
 	X(windows_list_get)                                                    \
 	X(window_post)
+/* Issue 7. certify.c: the teacher's certification pages; standins.c and
+ * deadlines.c: the admin's stand-in certifiers and deadlines; selection.c:
+ * the student's ticks and the homeroom teacher's class progress. */
+#define CERTIFY_HANDLERS(X)                                                    \
+	X(certify_list_get)                                                    \
+	X(certify_item_get)                                                    \
+	X(certify_item_post)                                                   \
+	X(certify_batch_post)
+#define STANDINS_HANDLERS(X)                                                   \
+	X(standins_get)                                                        \
+	X(standins_post)                                                       \
+	X(standin_revoke_post)
+#define DEADLINES_HANDLERS(X)                                                  \
+	X(deadlines_get)                                                       \
+	X(deadline_term_post)                                                  \
+	X(deadline_year_post)
+#define SELECTION_HANDLERS(X)                                                  \
+	X(items_select_post)                                                   \
+	X(homeroom_get)
 #define ROUTER_DECLARE(h)                                                      \
 	enum request_outcome h(struct app *, struct request *);
 ITEMS_HANDLERS(ROUTER_DECLARE)
 FILES_HANDLERS(ROUTER_DECLARE)
 WINDOWS_HANDLERS(ROUTER_DECLARE)
+CERTIFY_HANDLERS(ROUTER_DECLARE)
+STANDINS_HANDLERS(ROUTER_DECLARE)
+DEADLINES_HANDLERS(ROUTER_DECLARE)
+SELECTION_HANDLERS(ROUTER_DECLARE)
 
 #endif

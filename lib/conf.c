@@ -245,6 +245,13 @@ static const struct conf_key conf_keys[] = {
 	K_INT("scan.stream_max", scan_stream_max, 65536, 1073741824,
 	    "12582912"),
 
+	K_INT("certify.deadline_days", certify_deadline_days, 0, 365, "21"),
+	K_INT("certify.page_size", certify_page_size, 10, 500, "50"),
+	K_INT("selection.course_max", selection_course_max, 1, 100, "6"),
+	K_INT("selection.diverse_max", selection_diverse_max, 1, 100, "10"),
+	K_STR("selection.deadline", selection_deadline, 0, "11-30", 5, 5,
+	    DIGIT "-", "a month and day \"MM-DD\", e.g. \"11-30\""),
+
 	K_BOOL("demo", demo, "false"),
 };
 
@@ -1010,6 +1017,28 @@ conf_path_within(const char *a, const char *b)
 	return strncmp(na, nb, n) == 0 && (na[n] == '\0' || na[n] == '/');
 }
 
+/* A month and day "MM-DD" that falls in every year (not 02-29). */
+static int
+conf_month_day_check(struct conf_ctx *x, const char *key, const char *v)
+{
+	static const int days[12] = {
+	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int m, d;
+
+	if (strlen(v) == 5 && v[2] == '-' && v[0] >= '0' && v[0] <= '9' &&
+	    v[1] >= '0' && v[1] <= '9' && v[3] >= '0' && v[3] <= '9' &&
+	    v[4] >= '0' && v[4] <= '9') {
+		m = (v[0] - '0') * 10 + (v[1] - '0');
+		d = (v[3] - '0') * 10 + (v[4] - '0');
+		if (m >= 1 && m <= 12 && d >= 1 && d <= days[m - 1])
+			return 0;
+	}
+	return conf_fail(x, conf_key_loc(x, key),
+	    "%s must be a month and day \"MM-DD\" that every year has, "
+	    "e.g. \"11-30\" (not \"%s\")",
+	    key, v);
+}
+
 /* A list of upload types: known names (those lib/sniff.c recognises),
  * comma-separated, each once. */
 static int
@@ -1139,6 +1168,9 @@ conf_cross_check(struct conf_ctx *x)
 		    "clamd's StreamMaxLength must be at least as large",
 		    c->scan_stream_max, c->items_doc_max_bytes,
 		    c->items_video_max_bytes);
+	if (conf_month_day_check(
+		x, "selection.deadline", c->selection_deadline) != 0)
+		return -1;
 	if (conf_types_check(x, "items.doc_types", c->items_doc_types) != 0 ||
 	    conf_types_check(x, "items.video_types", c->items_video_types) != 0)
 		return -1;

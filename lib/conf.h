@@ -166,6 +166,23 @@ struct conf {
 			      * StreamMaxLength, and must cover the largest
 			      * upload */
 
+	/* certification and selection (issue 7) */
+	int certify_deadline_days; /* the default certification deadline is
+				    * this many days after the term's closing
+				    * ceremony */
+	int certify_page_size; /* rows on a page of the teacher's list, and
+				* the most certified in one batch */
+	int selection_course_max; /* course learning outcomes ticked per
+				   * student and school year */
+	int selection_diverse_max; /* diverse performances likewise */
+	char *selection_deadline; /* "MM-DD": the default selection deadline,
+				   * in the Western year after the school
+				   * year ends */
+	char *secret_school_key; /* signing.school_key: 64 hex, the Ed25519
+				  * private key (seed) of the school
+				  * platform; "" until `licheng pki
+				  * init-school` */
+
 	/* demo: true only in the demo stack (deploy/dev): demo accounts and
 	 * the scan mode "none" are allowed nowhere else. Default false. */
 	int demo;
