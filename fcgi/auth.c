@@ -597,8 +597,10 @@ auth_nav_for(struct app *app, struct request *r, struct tval *nav)
 		auth_nav(app, r, nav, "/items", "nav.items");
 		auth_nav(app, r, nav, "/me/records", "nav.my_records");
 	}
-	if (role == ROLE_TEACHER)
+	if (role == ROLE_TEACHER) {
 		auth_nav(app, r, nav, "/teacher/courses", "nav.my_courses");
+		auth_nav(app, r, nav, "/certify", "nav.certify");
+	}
 	if (role == ROLE_SCHOOL_ADMIN) {
 		auth_nav(app, r, nav, "/admin/students", "nav.students");
 		auth_nav(app, r, nav, "/admin/teachers", "nav.teachers");
@@ -606,6 +608,8 @@ auth_nav_for(struct app *app, struct request *r, struct tval *nav)
 		auth_nav(app, r, nav, "/admin/classes", "nav.classes");
 		auth_nav(app, r, nav, "/admin/terms", "nav.terms");
 		auth_nav(app, r, nav, "/admin/windows", "nav.windows");
+		auth_nav(app, r, nav, "/admin/deadlines", "nav.deadlines");
+		auth_nav(app, r, nav, "/admin/standins", "nav.standins");
 		auth_nav(app, r, nav, "/admin/import", "nav.import");
 		auth_nav(app, r, nav, "/admin/accounts", "nav.accounts");
 		auth_nav(app, r, nav, "/admin/egress", "nav.egress");
