@@ -28,9 +28,11 @@
 #include "form.h"
 #include "ids.h"
 #include "items.h"
+#include "items_page.h"
 #include "log.h"
 #include "multipart.h"
 #include "router.h"
+#include "selection.h"
 #include "store_app.h"
 #include "template.h"
 #include "util.h"
@@ -416,20 +418,47 @@ it_course_groups(const struct items_course *courses, size_t ncourses,
 	return groups;
 }
 
-/* The student's items under each term they belong to, by kind. */
+/* The school year of a term from the marks of its items: > 0, or 0 when
+ * it has none. */
+static int
+it_term_year(const struct selection *sel, const struct item_list *l,
+    uint64_t term_id)
+{
+	const struct selection_mark *m;
+	size_t k;
+
+	for (k = 0; k < l->n; k++)
+		if (l->v[k].term_id == term_id &&
+		    (m = selection_mark_of(sel, l->v[k].id)) != NULL &&
+		    m->year > 0)
+			return m->year;
+	return 0;
+}
+
+/* The student's items under each term they belong to, by kind, each with
+ * its tick; the first term of a school year with items carries the year's
+ * selection box. */
 static struct tval *
 it_terms_ctx(struct app *app, const struct request *r,
-    const struct items_term *terms, size_t nterms, const struct item_list *l)
+    const struct items_term *terms, size_t nterms, const struct item_list *l,
+    const struct selection *sel)
 {
-	struct tval *list = tval_list(), *t, *kinds, *kd, *items;
+	struct tval *list = tval_list(), *t, *kinds, *kd, *items, *o;
+	const struct selection_year *y;
 	struct buf text;
 	size_t i, k, n, total;
-	int kind;
+	int kind, year, boxed = 0;
 	char key[48];
 
 	for (i = 0; i < nterms; i++) {
 		t = tval_obj();
 		(void)tval_set_str(t, "label", terms[i].label);
+		year = it_term_year(sel, l, terms[i].id);
+		if (year > 0 && year != boxed &&
+		    (y = selection_year_of(sel, year)) != NULL) {
+			selection_year_ctx(app, r, y, t);
+			boxed = year;
+		}
 		buf_init(&text);
 		it_window_text(app, r, &terms[i].w, &text);
 		(void)tval_set_str(t, "window", text.data);
@@ -444,8 +473,9 @@ it_terms_ctx(struct app *app, const struct request *r,
 				if (l->v[k].term_id != terms[i].id ||
 				    l->v[k].kind != (enum item_kind)kind)
 					continue;
-				(void)tval_push(
-				    items, it_item_ctx(app, r, &l->v[k], 0));
+				o = it_item_ctx(app, r, &l->v[k], 0);
+				selection_item_ctx(app, r, sel, &l->v[k], o);
+				(void)tval_push(items, o);
 				n++;
 				total++;
 			}
@@ -480,6 +510,8 @@ it_list_page(struct app *app, struct request *r, struct tval *ctx,
 	struct items_term *terms = NULL, open;
 	size_t ncourses = 0, nterms = 0, ncourse_opts;
 	struct item_list l = {NULL, 0};
+	struct selection sel = {NULL, 0, NULL, 0};
+	struct selection_rules rules;
 	int has_open;
 	enum request_outcome o = RQ_UNAVAILABLE;
 
@@ -487,15 +519,18 @@ it_list_page(struct app *app, struct request *r, struct tval *ctx,
 		(void)tval_set_bool(ctx, "no_student", 1);
 		return auth_render(app, r, "items", ctx, status);
 	}
+	selection_rules_of(app, &rules);
 	if (items_terms(db, u->school_id, student, app->conf->items_window_days,
 		&terms, &nterms) != 0 ||
 	    items_list(db, u->school_id, student, &l) != 0 ||
+	    selection_load(db, u->school_id, student, &l, &rules, &sel) != 0 ||
 	    items_courses(db, u->school_id, student, &courses, &ncourses) !=
 		0 ||
 	    (has_open = items_open_term(
 		 db, u->school_id, app->conf->items_window_days, &open)) < 0)
 		goto out;
-	(void)tval_set(ctx, "terms", it_terms_ctx(app, r, terms, nterms, &l));
+	(void)tval_set(
+	    ctx, "terms", it_terms_ctx(app, r, terms, nterms, &l, &sel));
 	(void)tval_set_int(ctx, "item_count", (long long)l.n);
 	(void)tval_set(ctx, "course_groups",
 	    it_course_groups(courses, ncourses, terms, nterms,
@@ -518,10 +553,32 @@ out:
 	items_courses_free(courses, ncourses);
 	free(terms);
 	if (o != RQ_OK) {
+		selection_free(&sel);
 		tval_free(ctx);
 		return o;
 	}
-	return auth_render(app, r, "items", ctx, status);
+	o = auth_render(app, r, "items", ctx, status);
+	/* The unread results are on the page now: they are seen. A failure
+	 * only leaves them unread for the next visit. */
+	if (o == RQ_OK &&
+	    selection_notices_seen(db, u->school_id, student, &sel) != 0)
+		log_error("items: the results shown to %s stay unread",
+		    u->login);
+	selection_free(&sel);
+	return o;
+}
+
+enum request_outcome
+items_list_render(
+    struct app *app, struct request *r, struct tval *ctx, int status)
+{
+	uint64_t student = 0;
+
+	if (it_student(app, r, &student) != RQ_OK) {
+		tval_free(ctx);
+		return RQ_UNAVAILABLE;
+	}
+	return it_list_page(app, r, ctx, student, NULL, status);
 }
 
 enum request_outcome
@@ -534,6 +591,7 @@ items_get(struct app *app, struct request *r)
 		return RQ_UNAVAILABLE;
 	ctx = auth_page_ctx(app, r, "items.title");
 	(void)auth_page_query(app, r, ctx, IT_DONE_WORDS, "items");
+	(void)auth_page_query(app, r, ctx, "ticked|unticked", "selection");
 	return it_list_page(app, r, ctx, student, NULL, 200);
 }
 
