@@ -15,6 +15,7 @@ import totp from './flows/totp.mjs';
 import english from './flows/english.mjs';
 import importFlow from './flows/import.mjs';
 import uploadFlow from './flows/upload.mjs';
+import certifyFlow from './flows/certify.mjs';
 
 const FLOWS = [
 	['stack', stack, 'zh-TW'],
@@ -27,6 +28,7 @@ const FLOWS = [
 	['english', english, 'en'],
 	['import', importFlow, 'zh-TW'],
 	['upload', uploadFlow, 'zh-TW'],
+	['certify', certifyFlow, 'zh-TW'],
 ];
 
 // The TOTP arithmetic against RFC 6238's SHA-1 vectors (appendix B), so a

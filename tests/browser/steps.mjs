@@ -5,8 +5,8 @@
 
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { addUser, alertText, csrfValue, env, fill, formWith, goto, msg, msgRe, noticeText, pathOf, shared,
-	strongPassword, submit } from './lib.mjs';
+import { addUser, alertText, base32Decode, csrfValue, env, fill, formWith, goto, msg, msgRe, noticeText,
+	pathOf, shared, stepNow, strongPassword, submit, totpAt } from './lib.mjs';
 
 // GET /activate and its form: login, code, new_password and a CSRF token
 // (counted once per flow).
@@ -117,6 +117,37 @@ export async function signOut(flow) {
 	flow.check(pathOf(page) === '/login?done=signed_out', 'signing out leads to /login?done=signed_out',
 		`at ${pathOf(page)}`);
 	flow.eq(await noticeText(page), msg(lang(flow), 'login.signed_out'), 'the login page says you are signed out');
+}
+
+// Activation, sign-in, privacy notice and TOTP enrolment of a new school
+// administrator; ends on /.
+export async function adminSignedIn(flow) {
+	const { page } = flow;
+	const user = addUser('school_admin', '陳註冊組長');
+	const password = strongPassword();
+	await activate(flow, user, password);
+	await signInOk(flow, user.login, password, '/privacy');
+	await acceptPrivacy(flow, '/mfa/setup');
+	const secret = (await page.locator('#totp-secret').innerText()).replace(/\s+/g, '');
+	await fill(page, { totp: totpAt(base32Decode(secret), stepNow()) });
+	await submit(page, 'totp');
+	flow.must(await page.locator('ol#recovery-codes > li').count() === 10,
+		'the administrator enrols a second factor', `at ${pathOf(page)}, alert ${await alertText(page)}`);
+	await goto(page, '/');
+	flow.must(pathOf(page) === '/', 'the administrator reaches the home page', `at ${pathOf(page)}`);
+	return user;
+}
+
+// Clicks an import report's apply button and returns the status of its
+// POST (lib's submit finds forms by a field, and every form there, the
+// page header's sign-out too, has only csrf).
+export async function applyImport(page) {
+	const [resp] = await Promise.all([
+		page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/apply')),
+		page.waitForNavigation({ waitUntil: 'load' }),
+		page.locator('#apply-form button[type=submit]').click(),
+	]);
+	return resp.status();
 }
 
 // Checks that the alert is a message of the catalogue (e.g.

@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addUser, alertText, base32Decode, ensureSchool, env, fill, goto, newContext, pathOf, stepNow,
-	strongPassword, submit, totpAt } from '../lib.mjs';
-import { acceptPrivacy, activate, bodyText, resetAddressGuard, signInOk, sqlRoot } from '../steps.mjs';
+import { alertText, ensureSchool, env, goto, newContext, pathOf, strongPassword, submit } from '../lib.mjs';
+import { acceptPrivacy, activate, adminSignedIn, applyImport, bodyText, resetAddressGuard, signInOk,
+	sqlRoot } from '../steps.mjs';
 
 // A national ID with a valid check digit: letter, then 8 digits, then the
 // check digit.
@@ -23,37 +23,6 @@ function twid(letter, digits) {
 function rocYear() {
 	const d = new Date();
 	return d.getUTCFullYear() - 1911 - (d.getUTCMonth() + 1 < 8 ? 1 : 0);
-}
-
-// Activation, sign-in, privacy notice and TOTP enrolment of a new school
-// administrator; ends on /.
-async function adminSignedIn(flow) {
-	const { page } = flow;
-	const user = addUser('school_admin', '陳註冊組長');
-	const password = strongPassword();
-	await activate(flow, user, password);
-	await signInOk(flow, user.login, password, '/privacy');
-	await acceptPrivacy(flow, '/mfa/setup');
-	const secret = (await page.locator('#totp-secret').innerText()).replace(/\s+/g, '');
-	await fill(page, { totp: totpAt(base32Decode(secret), stepNow()) });
-	await submit(page, 'totp');
-	flow.must(await page.locator('ol#recovery-codes > li').count() === 10,
-		'the administrator enrols a second factor', `at ${pathOf(page)}, alert ${await alertText(page)}`);
-	await goto(page, '/');
-	flow.must(pathOf(page) === '/', 'the administrator reaches the home page', `at ${pathOf(page)}`);
-	return user;
-}
-
-// Clicks the apply button and returns the status of its POST (lib's
-// submit finds forms by a field, and every form here, the page header's
-// sign-out too, has only csrf).
-async function apply(page) {
-	const [resp] = await Promise.all([
-		page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/apply')),
-		page.waitForNavigation({ waitUntil: 'load' }),
-		page.locator('#apply-form button[type=submit]').click(),
-	]);
-	return resp.status();
 }
 
 // The number of pages of a PDF (its /Type /Page objects).
@@ -102,7 +71,7 @@ export default async function importFlow(flow, { browser }) {
 	await flow.shot('report');
 
 	// The apply.
-	const applied = await apply(page);
+	const applied = await applyImport(page);
 	flow.must(applied === 303 && pathOf(page) === `${report}?done=applied`,
 		'applying leads back to the report (303)', `status ${applied}, at ${pathOf(page)}, ` +
 		`alert ${await alertText(page)}`);
