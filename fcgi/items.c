@@ -421,8 +421,8 @@ it_course_groups(const struct items_course *courses, size_t ncourses,
 /* The school year of a term from the marks of its items: > 0, or 0 when
  * it has none. */
 static int
-it_term_year(const struct selection *sel, const struct item_list *l,
-    uint64_t term_id)
+it_term_year(
+    const struct selection *sel, const struct item_list *l, uint64_t term_id)
 {
 	const struct selection_mark *m;
 	size_t k;
@@ -562,8 +562,8 @@ out:
 	 * only leaves them unread for the next visit. */
 	if (o == RQ_OK &&
 	    selection_notices_seen(db, u->school_id, student, &sel) != 0)
-		log_error("items: the results shown to %s stay unread",
-		    u->login);
+		log_error(
+		    "items: the results shown to %s stay unread", u->login);
 	selection_free(&sel);
 	return o;
 }

@@ -301,9 +301,7 @@ sel_apply(struct app *app, struct request *r, uint64_t student,
 		    r, tick ? "/items?done=ticked" : "/items?done=unticked");
 		o = RQ_OK;
 		break;
-	case SEL_NOT_FOUND:
-		o = auth_deny(app, r, reasons[out.found], 1);
-		break;
+	case SEL_NOT_FOUND: o = auth_deny(app, r, reasons[out.found], 1); break;
 	case SEL_ERROR: o = RQ_UNAVAILABLE; break;
 	case SEL_SUBMITTED:
 	case SEL_DEADLINE:
@@ -328,8 +326,8 @@ items_select_post(struct app *app, struct request *r)
 		return RQ_ERROR;
 	if (form_parse(f, r->input.data, r->input.len) != 0) {
 		form_free(f);
-		return sel_refused(app, r,
-		    auth_msg(app, r, "selection.error.invalid"), 422);
+		return sel_refused(
+		    app, r, auth_msg(app, r, "selection.error.invalid"), 422);
 	}
 	rc = items_student(app_db(app), u->school_id, u->id, &student);
 	if (rc < 0)
@@ -425,10 +423,10 @@ homeroom_class(struct app *app, struct request *r, const struct db_res *cl,
 	struct db_param p[3] = {DB_INT(db_res_int(cl, row, 2)),
 	    DB_INT(db_res_int(cl, row, 0)),
 	    DB_INT((long long)r->auth->u.school_id)};
-	static const char *const cols[] = {"course", "diverse", "certified",
-	    "rejected", "waiting", "ticked"};
-	const struct sel_arg args[] = {{"code", db_res_get(cl, row, 3)},
-	    {"name", db_res_get(cl, row, 4)}};
+	static const char *const cols[] = {
+	    "course", "diverse", "certified", "rejected", "waiting", "ticked"};
+	const struct sel_arg args[] = {
+	    {"code", db_res_get(cl, row, 3)}, {"name", db_res_get(cl, row, 4)}};
 	struct tval *list, *s;
 	struct db_res *res;
 	char masked[512];
@@ -519,8 +517,7 @@ homeroom_classes(struct app *app, struct request *r, const struct db_res *cl,
 		if (codes->len > 0)
 			buf_putc(codes, ',');
 		buf_putc(codes, '"');
-		buf_json_str(codes, db_res_get(cl, i, 3),
-		    db_res_len(cl, i, 3));
+		buf_json_str(codes, db_res_get(cl, i, 3), db_res_len(cl, i, 3));
 		buf_putc(codes, '"');
 	}
 	(void)tval_set(ctx, "classes", list);
@@ -630,8 +627,8 @@ notices_student(struct app *app, struct request *r, struct tval *ctx)
 	db_res_free(res);
 	if (certified > 0) {
 		str_printf(n, sizeof(n), "%zu", certified);
-		sel_set(app, r, box, "certified",
-		    "selection.notices.certified", args, 1);
+		sel_set(app, r, box, "certified", "selection.notices.certified",
+		    args, 1);
 	}
 	(void)tval_set(box, "rejections", list);
 	(void)tval_set(ctx, "student_notice", box);
@@ -697,8 +694,8 @@ notices_homeroom(struct app *app, struct request *r, struct tval *ctx)
 			(void)tval_push(list, notices_class(app, r, res, i));
 	db_res_free(res);
 	str_printf(syear, sizeof(syear), "%d", year);
-	sel_set(app, r, box, "title", "selection.notices.homeroom_title", args,
-	    1);
+	sel_set(
+	    app, r, box, "title", "selection.notices.homeroom_title", args, 1);
 	(void)tval_set(box, "classes", list);
 	(void)tval_set(ctx, "homeroom_notice", box);
 	return 0;

@@ -100,8 +100,8 @@ selection_add_year(struct selection *s, int year)
 /* The mark of item it from the rows of selection_marks_sql; year 0 when
  * the item is not among them (deleted since it was listed). */
 static void
-selection_mark_from(const struct db_res *res, const struct item *it,
-    struct selection_mark *m)
+selection_mark_from(
+    const struct db_res *res, const struct item *it, struct selection_mark *m)
 {
 	size_t i;
 
@@ -195,8 +195,8 @@ selection_year_of(const struct selection *s, int year)
 }
 
 int
-selection_notices_seen(struct db *db, uint64_t school_id,
-    uint64_t student_id, const struct selection *s)
+selection_notices_seen(struct db *db, uint64_t school_id, uint64_t student_id,
+    const struct selection *s)
 {
 	struct db_param p[4];
 	size_t i, n = 0;
@@ -383,8 +383,8 @@ selection_open(struct db *db, uint64_t school_id, uint64_t student_id,
 	selection_describe(it, out);
 	out->year = selection_term_year(db, school_id, term_id);
 	if (out->year <= 0) {
-		log_error("selection: the term of item %s has no year",
-		    public_id);
+		log_error(
+		    "selection: the term of item %s has no year", public_id);
 		items_free(it);
 		return SEL_ERROR;
 	}
@@ -402,8 +402,8 @@ selection_decide(struct db *db, uint64_t school_id, uint64_t student_id,
 
 	if (it->submitted)
 		return SEL_SUBMITTED;
-	if (deadlines_selection(db, school_id, out->year, rules->deadline_md,
-		&d) != 1)
+	if (deadlines_selection(
+		db, school_id, out->year, rules->deadline_md, &d) != 1)
 		return SEL_ERROR;
 	(void)str_copy(out->deadline, sizeof(out->deadline), d.date);
 	out->max = rules->max[it->kind];

@@ -95,11 +95,11 @@ int selection_load(struct db *db, uint64_t school_id, uint64_t student_id,
     struct selection *out);
 void selection_free(struct selection *s);
 /* The mark of an item id, or NULL. */
-const struct selection_mark *selection_mark_of(
-    const struct selection *s, uint64_t item_id);
+const struct selection_mark *
+selection_mark_of(const struct selection *s, uint64_t item_id);
 /* The school year year, or NULL. */
-const struct selection_year *selection_year_of(
-    const struct selection *s, int year);
+const struct selection_year *
+selection_year_of(const struct selection *s, int year);
 
 /* Clears the unread results the student has just been shown: each marked
  * item whose result is still the one shown (same cert_at), so that a

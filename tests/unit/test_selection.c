@@ -34,23 +34,23 @@ test_eligible_from_checks(void)
 	enum item_check lost[2] = {ITEM_CHECK_LOST, ITEM_CHECK_CLEAN};
 
 	/* Through lib/items's state: every current file must be clean. */
-	CHECK(selection_eligible(items_state(ITEM_COURSE, ITEM_CERT_CERTIFIED,
-		  clean, 2)) == SEL_ELIGIBLE);
+	CHECK(selection_eligible(items_state(
+		  ITEM_COURSE, ITEM_CERT_CERTIFIED, clean, 2)) == SEL_ELIGIBLE);
 	CHECK(selection_eligible(items_state(ITEM_COURSE, ITEM_CERT_CERTIFIED,
 		  waiting, 2)) == SEL_WHY_CHECKING);
 	CHECK(selection_eligible(items_state(ITEM_COURSE, ITEM_CERT_CERTIFIED,
 		  bad, 2)) == SEL_WHY_QUARANTINED);
-	CHECK(selection_eligible(items_state(ITEM_DIVERSE, ITEM_CERT_NONE,
-		  lost, 2)) == SEL_WHY_LOST);
-	CHECK(selection_eligible(items_state(ITEM_DIVERSE, ITEM_CERT_NONE,
-		  clean, 2)) == SEL_ELIGIBLE);
+	CHECK(selection_eligible(items_state(
+		  ITEM_DIVERSE, ITEM_CERT_NONE, lost, 2)) == SEL_WHY_LOST);
+	CHECK(selection_eligible(items_state(
+		  ITEM_DIVERSE, ITEM_CERT_NONE, clean, 2)) == SEL_ELIGIBLE);
 	CHECK(selection_eligible(items_state(ITEM_COURSE, ITEM_CERT_PENDING,
 		  clean, 1)) == SEL_WHY_PENDING);
 	CHECK(selection_eligible(items_state(ITEM_COURSE, ITEM_CERT_REJECTED,
 		  clean, 1)) == SEL_WHY_REJECTED);
 	/* No current file: nothing checked, nothing to submit. */
-	CHECK(selection_eligible(items_state(ITEM_DIVERSE, ITEM_CERT_NONE,
-		  clean, 0)) == SEL_WHY_CHECKING);
+	CHECK(selection_eligible(items_state(
+		  ITEM_DIVERSE, ITEM_CERT_NONE, clean, 0)) == SEL_WHY_CHECKING);
 }
 
 static void
