@@ -568,6 +568,30 @@ homeroom_get(struct app *app, struct request *r)
 
 /* ----------------------------------------------------------- notices */
 
+/* The rows of a notice's query (its ? the user's id and school) for a
+ * user of role: 1 with them in *res (the caller frees it), 0 for another
+ * role or no rows, -1 on a database error. */
+static int
+notices_rows(struct app *app, const struct request *r, enum role role,
+    const char *sql, struct db_res **res)
+{
+	const struct user *u = &r->auth->u;
+	struct db_param p[2] = {
+	    DB_INT((long long)u->id), DB_INT((long long)u->school_id)};
+
+	*res = NULL;
+	if (u->role != role)
+		return 0;
+	if ((*res = db_query(app_db(app), sql, p, 2)) == NULL)
+		return -1;
+	if (db_res_rows(*res) == 0) {
+		db_res_free(*res);
+		*res = NULL;
+		return 0;
+	}
+	return 1;
+}
+
 /* The signed-in student's unread results: course outcomes decided since
  * they last opened /items, newest first. */
 static const char notices_student_sql[] =
@@ -599,23 +623,15 @@ notices_rejected(struct app *app, const struct request *r,
 int
 notices_student(struct app *app, struct request *r, struct tval *ctx)
 {
-	const struct user *u = &r->auth->u;
-	struct db_param p[2] = {
-	    DB_INT((long long)u->id), DB_INT((long long)u->school_id)};
 	struct tval *box, *list;
 	struct db_res *res;
 	size_t i, certified = 0;
 	char n[16];
 	const struct sel_arg args[] = {{"n", n}};
+	int rc = notices_rows(app, r, ROLE_STUDENT, notices_student_sql, &res);
 
-	if (u->role != ROLE_STUDENT)
-		return 0;
-	if ((res = db_query(app_db(app), notices_student_sql, p, 2)) == NULL)
-		return -1;
-	if (db_res_rows(res) == 0) {
-		db_res_free(res);
-		return 0;
-	}
+	if (rc <= 0)
+		return rc;
 	box = tval_obj();
 	list = tval_list();
 	for (i = 0; i < db_res_rows(res); i++) {
@@ -667,24 +683,16 @@ notices_class(struct app *app, const struct request *r,
 int
 notices_homeroom(struct app *app, struct request *r, struct tval *ctx)
 {
-	const struct user *u = &r->auth->u;
-	struct db_param p[2] = {
-	    DB_INT((long long)u->id), DB_INT((long long)u->school_id)};
 	struct tval *box, *list;
 	struct db_res *res;
 	int years[64], year;
 	size_t i;
 	char syear[16];
 	const struct sel_arg args[] = {{"year", syear}};
+	int rc = notices_rows(app, r, ROLE_TEACHER, notices_homeroom_sql, &res);
 
-	if (u->role != ROLE_TEACHER)
-		return 0;
-	if ((res = db_query(app_db(app), notices_homeroom_sql, p, 2)) == NULL)
-		return -1;
-	if (db_res_rows(res) == 0) {
-		db_res_free(res);
-		return 0;
-	}
+	if (rc <= 0)
+		return rc;
 	year = selection_pick_year(years,
 	    sel_years(res, 1, years, ARRAY_SIZE(years)), sel_current_year());
 	box = tval_obj();
