@@ -216,14 +216,14 @@ certsig_sign(const struct sign_key *k, const struct certsig_rec *r,
 	return rc;
 }
 
-int
-certsig_check(const unsigned char pub[SIGN_PUB_LEN],
-    const struct certsig_rec *r, const char *sig)
+/* 1 when sig (128 lower-case hex digits) is pub's signature of the n
+ * bytes at text, 0 when it is not or sig is malformed, -1 on an error. */
+static int
+certsig_check_text(const unsigned char pub[SIGN_PUB_LEN], const char *text,
+    size_t n, const char *sig)
 {
 	unsigned char raw[SIGN_SIG_LEN];
-	struct buf text;
 	size_t i;
-	int rc;
 
 	if (sig == NULL || strlen(sig) != SIGN_SIG_HEX_LEN ||
 	    !hex_lower_is(sig, SIGN_SIG_HEX_LEN))
@@ -231,11 +231,21 @@ certsig_check(const unsigned char pub[SIGN_PUB_LEN],
 	for (i = 0; i < SIGN_SIG_LEN; i++)
 		raw[i] = (unsigned char)(hex_value(sig[2 * i]) << 4 |
 		    hex_value(sig[2 * i + 1]));
+	return sign_verify(pub, text, n, raw);
+}
+
+int
+certsig_check(const unsigned char pub[SIGN_PUB_LEN],
+    const struct certsig_rec *r, const char *sig)
+{
+	struct buf text;
+	int rc;
+
 	buf_init(&text);
 	if (certsig_text(r, &text) != 0)
 		rc = 0;
 	else
-		rc = sign_verify(pub, text.data, text.len, raw);
+		rc = certsig_check_text(pub, text.data, text.len, sig);
 	buf_free(&text);
 	return rc;
 }
@@ -371,25 +381,27 @@ certsig_files_current(
 	return 1;
 }
 
-/* The result of row of certs (with its files) under its recorded key. */
-static enum certsig_result
-certsig_row_result(const struct db_res *certs, size_t row,
-    const struct certsig_file *files, size_t nfiles)
+/* Row of certs (with its files) rebuilt into e: its canonical text and
+ * its result under its recorded key. */
+static void
+certsig_row_check(const struct db_res *certs, size_t row,
+    const struct certsig_file *files, size_t nfiles, struct certsig_entry *e)
 {
 	struct certsig_rec rec;
 	const char *pubhex = db_res_get(certs, row, QC_PUBLIC_KEY);
 	const char *version = certsig_col(certs, row, QC_VERSION);
 	unsigned char pub[SIGN_PUB_LEN];
 	char id[SIGN_HEX_LEN + 1];
+	struct buf text;
 	char *end;
-	int v;
 
+	e->result = CERTSIG_MALFORMED;
 	memset(&rec, 0, sizeof(rec));
 	rec.school = certsig_col(certs, row, QC_SCHOOL);
 	rec.item = certsig_col(certs, row, QC_ITEM);
 	rec.version = strtoul(version, &end, 10);
 	if (version[0] < '0' || version[0] > '9' || *end != '\0')
-		return CERTSIG_MALFORMED;
+		return;
 	rec.student = certsig_col(certs, row, QC_STUDENT);
 	rec.course = certsig_col(certs, row, QC_COURSE);
 	rec.teacher = certsig_col(certs, row, QC_TEACHER);
@@ -401,20 +413,29 @@ certsig_row_result(const struct db_res *certs, size_t row,
 	rec.reason = certsig_col(certs, row, QC_REASON);
 	rec.decided_at = certsig_col(certs, row, QC_DECIDED_AT);
 	rec.key_id = certsig_col(certs, row, QC_KEY_ID);
-
 	if (certsig_invalid(&rec) != NULL)
-		return CERTSIG_MALFORMED;
-	if (pubhex == NULL)
-		return CERTSIG_UNKNOWN_KEY;
+		return;
+	buf_init(&text);
+	if (certsig_text(&rec, &text) != 0) {
+		buf_free(&text);
+		return;
+	}
+	e->text = buf_steal(&text);
+	if (pubhex == NULL) {
+		e->result = CERTSIG_UNKNOWN_KEY;
+		return;
+	}
 	/* A key row whose public key is not the one its id names cannot
 	 * vouch for anything. */
 	if (sign_pub_from_hex(pubhex, pub) != 0)
-		return CERTSIG_MALFORMED;
+		return;
 	sign_key_id(pub, id);
 	if (strcmp(id, rec.key_id) != 0)
-		return CERTSIG_MALFORMED;
-	v = certsig_check(pub, &rec, certsig_col(certs, row, QC_SIGNATURE));
-	return v == 1 ? CERTSIG_OK : CERTSIG_BAD_SIGNATURE;
+		return;
+	e->result =
+	    certsig_check_text(pub, e->text, strlen(e->text), e->signature) == 1
+	    ? CERTSIG_OK
+	    : CERTSIG_BAD_SIGNATURE;
 }
 
 static void
@@ -435,6 +456,8 @@ certsig_entry_fill(
 	    certsig_col(certs, row, QC_FOR_TEACHER));
 	(void)str_copy(
 	    e->key_id, sizeof(e->key_id), certsig_col(certs, row, QC_KEY_ID));
+	(void)str_copy(e->signature, sizeof(e->signature),
+	    certsig_col(certs, row, QC_SIGNATURE));
 }
 
 int
@@ -477,7 +500,7 @@ certsig_verify_item(struct db *db, const char *item, struct certsig_report *out)
 		if (n > CERTSIG_FILES_MAX)
 			e->result = CERTSIG_MALFORMED;
 		else
-			e->result = certsig_row_result(certs, i, f, n);
+			certsig_row_check(certs, i, f, n, e);
 		if (e->current && e->result == CERTSIG_OK &&
 		    !certsig_files_current(f, n, cur))
 			e->result = CERTSIG_STALE;
@@ -496,8 +519,12 @@ done:
 void
 certsig_report_free(struct certsig_report *r)
 {
+	size_t i;
+
 	if (r == NULL)
 		return;
+	for (i = 0; i < r->n; i++)
+		free(r->v[i].text);
 	free(r->v);
 	r->v = NULL;
 	r->n = 0;
