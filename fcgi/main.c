@@ -197,6 +197,9 @@ main_loaded_install(struct app *app, struct main_loaded *l)
 		    "signing.school_key is not set: certification "
 		    "decisions are refused until `licheng pki "
 		    "init-school`");
+	else
+		log_info("certification decisions are signed with key id %s",
+		    app->sign_key_id);
 	OPENSSL_cleanse(l, sizeof(*l));
 }
 

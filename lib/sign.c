@@ -246,19 +246,31 @@ sign_subject(const char *cn, const char *org)
 	return name;
 }
 
-/* Appends what a memory BIO holds to out. 0/-1. */
+/* Appends the PEM text of the certificate x, or else of the request req,
+ * to out. 0/-1. */
 static int
-sign_bio_to_buf(BIO *bio, struct buf *out)
+sign_pem_out(X509 *x, X509_REQ *req, struct buf *out)
 {
+	BIO *bio = BIO_new(BIO_s_mem());
 	char *p = NULL;
-	long n = BIO_get_mem_data(bio, &p);
+	long n;
+	int rc = -1;
 
-	if (n <= 0 || p == NULL) {
-		log_error("%s", "empty PEM output");
+	if (bio == NULL) {
+		crypto_log_ossl(__func__, "BIO_new");
 		return -1;
 	}
-	buf_append(out, p, (size_t)n);
-	return 0;
+	if ((x != NULL ? PEM_write_bio_X509(bio, x)
+		       : PEM_write_bio_X509_REQ(bio, req)) != 1) {
+		crypto_log_ossl(__func__, "PEM_write_bio");
+	} else if ((n = BIO_get_mem_data(bio, &p)) <= 0 || p == NULL) {
+		log_error("%s", "empty PEM output");
+	} else {
+		buf_append(out, p, (size_t)n);
+		rc = 0;
+	}
+	BIO_free(bio);
+	return rc;
 }
 
 int
@@ -267,7 +279,6 @@ sign_csr_pem(const struct sign_key *k, const char *common_name,
 {
 	X509_REQ *req = NULL;
 	X509_NAME *name = NULL;
-	BIO *bio = NULL;
 	int rc = -1;
 
 	if ((name = sign_subject(common_name, organisation)) == NULL)
@@ -288,14 +299,8 @@ sign_csr_pem(const struct sign_key *k, const char *common_name,
 		crypto_log_ossl(__func__, "X509_REQ_sign");
 		goto done;
 	}
-	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
-	    PEM_write_bio_X509_REQ(bio, req) != 1) {
-		crypto_log_ossl(__func__, "PEM_write_bio_X509_REQ");
-		goto done;
-	}
-	rc = sign_bio_to_buf(bio, out);
+	rc = sign_pem_out(NULL, req, out);
 done:
-	BIO_free(bio);
 	X509_REQ_free(req);
 	X509_NAME_free(name);
 	return rc;
@@ -352,7 +357,6 @@ sign_selfcert_pem(const struct sign_key *k, const char *common_name,
 	X509 *x = NULL;
 	X509_NAME *name = NULL;
 	X509V3_CTX ctx;
-	BIO *bio = NULL;
 	int rc = -1;
 
 	if (days < 1 || days > 36500) {
@@ -386,14 +390,8 @@ sign_selfcert_pem(const struct sign_key *k, const char *common_name,
 		crypto_log_ossl(__func__, "X509_sign");
 		goto done;
 	}
-	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
-	    PEM_write_bio_X509(bio, x) != 1) {
-		crypto_log_ossl(__func__, "PEM_write_bio_X509");
-		goto done;
-	}
-	rc = sign_bio_to_buf(bio, out);
+	rc = sign_pem_out(x, NULL, out);
 done:
-	BIO_free(bio);
 	X509_free(x);
 	X509_NAME_free(name);
 	return rc;
