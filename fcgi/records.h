@@ -156,6 +156,10 @@ const char *rec_word(
  * from base (a path with its query so far, ending in '?' or not). */
 void rec_pages(struct app *app, struct request *r, struct tval *ctx,
     const char *key_total, long long total, long page, const char *base);
+/* The same for a list of page_size rows a page (certify.page_size). */
+void rec_pages_sized(struct app *app, struct request *r, struct tval *ctx,
+    const char *key_total, long long total, long page, const char *base,
+    long page_size);
 
 /* Today's date in Taiwan (UTC+8) as YYYY-MM-DD. */
 void rec_today(char out[11]);
