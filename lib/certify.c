@@ -119,9 +119,10 @@ certify_may(struct db *db, uint64_t school_id, uint64_t user_id,
 	res = db_query(db,
 	    "SELECT m.teacher_id, COALESCE(m.for_teacher_id, 0), "
 	    "COALESCE(m.standin_id, 0), t.public_id, COALESCE(ft.public_id, "
-	    "''), COALESCE(cs.public_id, '') FROM (" CERTIFY_COURSES_SQL
-	    ") m JOIN teachers t ON t.id = m.teacher_id LEFT JOIN teachers ft "
-	    "ON ft.id = m.for_teacher_id LEFT JOIN cert_standins cs ON cs.id = "
+	    "''), COALESCE(cs.public_id, ''), COALESCE(fu.name, '') FROM ("
+	    CERTIFY_COURSES_SQL ") m JOIN teachers t ON t.id = m.teacher_id "
+	    "LEFT JOIN teachers ft ON ft.id = m.for_teacher_id LEFT JOIN users "
+	    "fu ON fu.id = ft.user_id LEFT JOIN cert_standins cs ON cs.id = "
 	    "m.standin_id WHERE m.course_id = ? ORDER BY m.prio, m.standin_id "
 	    "LIMIT 1",
 	    p, CERTIFY_COURSES_NPARAMS + 1);
@@ -136,6 +137,8 @@ certify_may(struct db *db, uint64_t school_id, uint64_t user_id,
 		certify_copy(
 		    as->for_teacher, sizeof(as->for_teacher), res, 0, 4);
 		certify_copy(as->standin, sizeof(as->standin), res, 0, 5);
+		certify_copy(as->for_teacher_name,
+		    sizeof(as->for_teacher_name), res, 0, 6);
 	}
 	db_res_free(res);
 	return found;

@@ -80,6 +80,7 @@ struct certify_as {
 	char teacher[IDS_PUBLIC_LEN + 1];
 	char for_teacher[IDS_PUBLIC_LEN + 1];
 	char standin[IDS_PUBLIC_LEN + 1];
+	char for_teacher_name[401]; /* users.name, 100 characters */
 };
 
 /* 1 with *as when the user may certify course_id's items today (the
