@@ -34,22 +34,19 @@
 	"('ok', 'repaired'), 0) AND COALESCE(" o ".scan_result = 'clean', 0) " \
 	"AND " o ".quarantined_at IS NULL AND " o ".lost_at IS NULL)"
 
-/* The items waiting for the user (待認證), with their student, course, term
- * and class; parameters: the school, then CERTIFY_COURSES_SQL's. */
+/* The items waiting for the user (待認證); parameters: the school, then
+ * CERTIFY_COURSES_SQL's. Whether an item's files are all clean is asked
+ * item by item (a dependent subquery on item_files_item and the objects'
+ * primary key), so that the cost follows the user's waiting items, never
+ * the size of item_files or objects. */
 // clang-format off
 #define CERTIFY_PENDING_FROM                                                   \
-	"FROM items i JOIN students s ON s.id = i.student_id AND s.school_id " \
-	"= i.school_id JOIN courses c ON c.id = i.course_id AND c.school_id =" \
-	" i.school_id JOIN terms t ON t.id = i.term_id AND t.school_id = "     \
-	"i.school_id LEFT JOIN classes cl ON cl.id = s.class_id AND "          \
-	"cl.school_id = s.school_id WHERE i.school_id = ? AND i.kind = "       \
-	"'course' AND i.cert_state = 'pending' AND i.deleted_at IS NULL AND "  \
+	"FROM items i WHERE i.school_id = ? AND i.kind = 'course' AND "        \
+	"i.cert_state = 'pending' AND i.deleted_at IS NULL AND "               \
 	"i.submitted_at IS NULL AND i.course_id IN (SELECT m.course_id FROM (" \
-	CERTIFY_COURSES_SQL ") m) AND EXISTS (SELECT 1 FROM item_files f "     \
-	"WHERE f.item_id = i.id AND f.replaced_at IS NULL) AND NOT EXISTS "    \
-	"(SELECT 1 FROM item_files f JOIN objects o ON o.sha256 = f.sha256 "   \
-	"WHERE f.item_id = i.id AND f.replaced_at IS NULL AND NOT "            \
-	CERTIFY_CLEAN("o") ") "
+	CERTIFY_COURSES_SQL ") m) AND (SELECT MIN(" CERTIFY_CLEAN("o") ") "   \
+	"FROM item_files f JOIN objects o ON o.sha256 = f.sha256 WHERE "       \
+	"f.item_id = i.id AND f.replaced_at IS NULL) = 1 "
 // clang-format on
 #define CERTIFY_PENDING_NPARAMS (1 + CERTIFY_COURSES_NPARAMS)
 
@@ -234,7 +231,7 @@ enum {
 	PC_CREATED,
 	PC_UPDATED,
 	PC_STUDENT, /* 6 columns */
-	PC_SORT = PC_STUDENT + 6,
+	PC_TOTAL = PC_STUDENT + 6,
 	PF_PUBLIC,
 	PF_SLOT,
 	PF_NAME,
@@ -242,26 +239,43 @@ enum {
 	PF_SHA256
 };
 
+/* The page's items with their details, joined to the page that the
+ * derived table pg chose (its rows' ids, order and the total). */
 // clang-format off
-#define CERTIFY_PAGE_COLS                                                      \
-	"i.id, i.public_id, i.term_id, t.year, t.semester, c.public_id, "      \
-	"c.code, c.name, i.description, " CERTIFY_TIME("i.created_at") " AS "  \
-	"created, " CERTIFY_TIME("i.updated_at") " AS updated, "               \
-	CERTIFY_STUDENT_COLS ", i.created_at AS sort_at"
+#define CERTIFY_PAGE_SELECT                                                    \
+	"SELECT i.id, i.public_id, i.term_id, t.year, t.semester, "            \
+	"c.public_id, c.code, c.name, i.description, "                         \
+	CERTIFY_TIME("i.created_at") ", " CERTIFY_TIME("i.updated_at") ", "    \
+	CERTIFY_STUDENT_COLS ", pg.total, f.public_id, f.slot, "               \
+	"f.original_name, f.size, f.sha256 FROM (SELECT i.id AS pid, "         \
+	"i.created_at AS sort_at, COUNT(*) OVER () AS total "                  \
+	CERTIFY_PENDING_FROM
+#define CERTIFY_PAGE_JOIN                                                      \
+	"JOIN items i ON i.id = pg.pid JOIN students s ON s.id = i.student_id " \
+	"AND s.school_id = i.school_id JOIN courses c ON c.id = i.course_id "  \
+	"AND c.school_id = i.school_id JOIN terms t ON t.id = i.term_id AND "  \
+	"t.school_id = i.school_id LEFT JOIN classes cl ON cl.id = "           \
+	"s.class_id AND cl.school_id = s.school_id JOIN item_files f ON "      \
+	"f.item_id = i.id AND f.replaced_at IS NULL "
 // clang-format on
 
 /* Appends the filter's conditions and their parameters (from p[*n]). */
 static void
-certify_filter_sql(
-    struct buf *sql, const struct certify_filter *f, struct db_param *p, size_t *n)
+certify_filter_sql(struct buf *sql, const struct certify_filter *f,
+    uint64_t school_id, struct db_param *p, size_t *n)
 {
 	if (f->course != NULL) {
-		buf_puts(sql, "AND c.public_id = ? ");
+		buf_puts(sql, "AND i.course_id IN (SELECT fc.id FROM courses fc "
+			      "WHERE fc.public_id = ? AND fc.school_id = ?) ");
 		p[(*n)++] = DB_STR(f->course);
+		p[(*n)++] = DB_INT((long long)school_id);
 	}
 	if (f->klass != NULL) {
-		buf_puts(sql, "AND cl.public_id = ? ");
+		buf_puts(sql, "AND i.student_id IN (SELECT fs.id FROM students "
+			      "fs JOIN classes fk ON fk.id = fs.class_id WHERE "
+			      "fk.public_id = ? AND fs.school_id = ?) ");
 		p[(*n)++] = DB_STR(f->klass);
+		p[(*n)++] = DB_INT((long long)school_id);
 	}
 }
 
@@ -307,7 +321,7 @@ int
 certify_pending(struct db *db, uint64_t school_id, uint64_t user_id,
     const struct certify_filter *f, struct certify_page *out)
 {
-	struct db_param p[CERTIFY_PENDING_NPARAMS + 4];
+	struct db_param p[CERTIFY_PENDING_NPARAMS + 6];
 	const char *dir = f->order == CERTIFY_OLDEST ? "ASC" : "DESC";
 	char today[WINDOW_DATE_LEN + 1];
 	struct certify_row *cur = NULL;
@@ -319,24 +333,15 @@ certify_pending(struct db *db, uint64_t school_id, uint64_t user_id,
 	memset(out, 0, sizeof(*out));
 	windows_today(today);
 	certify_pending_params(p, school_id, user_id, today);
+	/* One pass over the waiting items chooses the page and counts them
+	 * all (the window's COUNT); only the page's rows are joined to their
+	 * student, course, term and current files. */
 	buf_init(&sql);
-	buf_puts(&sql, "SELECT COUNT(*) " CERTIFY_PENDING_FROM);
-	certify_filter_sql(&sql, f, p, &n);
-	if ((res = db_query(db, sql.data, p, n)) == NULL)
-		goto out;
-	out->total = db_res_int(res, 0, 0);
-	db_res_free(res);
-	/* The page's items, then their current files, in one statement. */
-	buf_reset(&sql);
-	buf_puts(&sql, "SELECT pg.*, f.public_id, f.slot, f.original_name, "
-		       "f.size, f.sha256 FROM (SELECT " CERTIFY_PAGE_COLS
-		       " " CERTIFY_PENDING_FROM);
-	n = CERTIFY_PENDING_NPARAMS;
-	certify_filter_sql(&sql, f, p, &n);
+	buf_puts(&sql, CERTIFY_PAGE_SELECT);
+	certify_filter_sql(&sql, f, school_id, p, &n);
 	buf_printf(&sql,
-	    "ORDER BY i.created_at %s, i.id %s LIMIT ? OFFSET ?) pg JOIN "
-	    "item_files f ON f.item_id = pg.id AND f.replaced_at IS NULL "
-	    "ORDER BY pg.sort_at %s, pg.id %s, f.slot",
+	    "ORDER BY i.created_at %s, i.id %s LIMIT ? OFFSET ?) pg "
+	    CERTIFY_PAGE_JOIN "ORDER BY pg.sort_at %s, pg.pid %s, f.slot",
 	    dir, dir, dir, dir);
 	p[n++] = DB_INT(f->page_size);
 	p[n++] = DB_INT((long long)(f->page - 1) * f->page_size);
@@ -352,6 +357,21 @@ certify_pending(struct db *db, uint64_t school_id, uint64_t user_id,
 		}
 		certify_row_file(res, i, cur);
 	}
+	if (db_res_rows(res) > 0)
+		out->total = db_res_int(res, 0, PC_TOTAL);
+	db_res_free(res);
+	if (out->n > 0 || f->page == 1) {
+		rc = 0;
+		goto out;
+	}
+	/* A page past the end: how many there are, for its links. */
+	buf_reset(&sql);
+	buf_puts(&sql, "SELECT COUNT(*) " CERTIFY_PENDING_FROM);
+	n = CERTIFY_PENDING_NPARAMS;
+	certify_filter_sql(&sql, f, school_id, p, &n);
+	if ((res = db_query(db, sql.data, p, n)) == NULL)
+		goto out;
+	out->total = db_res_int(res, 0, 0);
 	db_res_free(res);
 	rc = 0;
 out:
