@@ -26,7 +26,8 @@ RUNID="ce$RANDOM$RANDOM"
 # status NAME PATH: the status of NAME's GET of PATH.
 status() { req "$1" -o /dev/null -w '%{http_code}' "$BASE$2"; }
 page() { req "$1" "$BASE$2"; }
-day() { date -u -d "$1 days" +%F; }
+# day N: the date N days from today in Taiwan (the pages' today).
+day() { date -u -d "8 hours $1 days" +%F; }
 pdf() { { printf '%%PDF-1.7\n%%\342\343\n'; head -c 3000 /dev/urandom; } >"$1"; }
 sha() { sha256sum "$1" | cut -c1-64; }
 # upload NAME COURSE DESCRIPTION FILE: a course outcome; prints the new
@@ -380,8 +381,8 @@ check_match "  I4 without details" '<li><span class="skipped-reason">這一件�
 TB_ID=$(teacher_id tb) TS_ID=$(teacher_id ts)
 standin() { # PUBLIC_ID COURSE FOR_TEACHER_ID STARTS ENDS
 	local course=NULL forid=NULL starts=NULL ends=NULL
-	[ -n "$2" ] && course="(SELECT id FROM courses WHERE public_id = '$2')"
-	[ -n "$3" ] && forid=$3 && starts="'$4'" && ends="'$5'"
+	[ -n "${2:-}" ] && course="(SELECT id FROM courses WHERE public_id = '$2')"
+	[ -n "${3:-}" ] && forid=$3 && starts="'$4'" && ends="'$5'"
 	app_sql "INSERT INTO cert_standins (public_id, school_id, standin_teacher_id, course_id, for_teacher_id, starts_on, ends_on, set_by)
 	    SELECT '$1', school_id, $TS_ID, $course, $forid, $starts, $ends, 1 FROM teachers WHERE id = $TS_ID"
 }

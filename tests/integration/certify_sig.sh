@@ -19,7 +19,8 @@ RUNID="cs$RANDOM$RANDOM"
 . "$(dirname "$0")/records_helpers.bash"
 
 page() { req "$1" "$BASE$2"; }
-day() { date -u -d "$1 days" +%F; }
+# day N: the date N days from today in Taiwan (the pages' today).
+day() { date -u -d "8 hours $1 days" +%F; }
 pdf() { { printf '%%PDF-1.7\n%%\342\343\n'; head -c 3000 /dev/urandom; } >"$1"; }
 mp4() { { printf '\0\0\0\030ftypisom\0\0\0\0isommp41'; head -c 4000 /dev/urandom; } >"$1"; }
 sha() { sha256sum "$1" | cut -c1-64; }
