@@ -14,7 +14,10 @@
 # (course scope; teacher scope inside its dates; not outside them, not
 # once revoked) and the record names both teachers; after the term's
 # deadline every action is refused with the date and nothing is written;
-# a certified item whose file the student replaces is pending again; with
+# items being checked, quarantined or lost are neither listed nor decided
+# (409); a certified item whose file the student replaces is pending
+# again, and a ticked one loses its tick (so does a deleted one, and a
+# rejected one; each audited as unticked); with
 # the platform key retired, decisions are refused (503) with the
 # operator's command; the teacher's home page counts what waits.
 . "$(dirname "$0")/lib.sh"
@@ -261,6 +264,16 @@ check_eq "ta may download its file (200)" 200 "$(status ta "/files/$(file_of "$I
 check_match "  audited" "\"item\":\"$I1\"" "$(last_audit file.download "$TA")"
 check_eq "an item still being checked is refused (409)" 409 "$(status ta "/certify/$I5")"
 check_match "  saying why" '還在檢查中' "$(page ta "/certify/$I5")"
+H5=$(sha "$tmp/f5.pdf")
+sql_as root "UPDATE licheng.objects SET verified_at = UTC_TIMESTAMP(6), verify_result = 'ok', quarantined_at = UTC_TIMESTAMP(6) WHERE sha256 = '$H5'"
+check_eq "a quarantined one is refused (409)" 409 "$(status ta "/certify/$I5")"
+check_match "  saying why" '已被隔離，不能認證' "$(page ta "/certify/$I5")"
+sql_as root "UPDATE licheng.objects SET quarantined_at = NULL, lost_at = UTC_TIMESTAMP(6) WHERE sha256 = '$H5'"
+check_eq "a lost one is refused (409)" 409 "$(status ta "/certify/$I5")"
+check_match "  saying why" '都已遺失，不能認證' "$(page ta "/certify/$I5")"
+TOKEN=$(csrf ta /certify)
+check_eq "  and so is a decision on it" "409 " "$(form ta "/certify/$I5" decision=certified)"
+check_nomatch "none of them is listed" "id=\"item-$I5\"" "$(page ta /certify)"
 
 # ------------------------------------------------------------ refusals
 
@@ -459,6 +472,8 @@ check_eq "B4 can be certified again" "303 $BASE/certify?done=certified" "$(decid
 
 # ------------------------------------------------------------ a replaced file
 
+check "s1 has ticked I1 for submission (SQL: the ticks are another page's)" \
+    app_sql "UPDATE items SET selected_at = UTC_TIMESTAMP(6) WHERE public_id = '$I1'"
 pdf "$tmp/new.pdf"
 tok=$(csrf s1 "/items/$I1")
 out=$(req s1 -o /dev/null -w '%{http_code}' -F "csrf=$tok" --form-string "description=國語文報告一" -F confirm=1 \
@@ -468,9 +483,23 @@ check_eq "I1 is pending again, without a current decision or unread result" "$(p
     "$(app_sql "SELECT cert_state, cert_id IS NULL, cert_notice FROM items WHERE public_id = '$I1'")"
 check_eq "its decision is kept, superseded" "$(printf '%s\t1' "$CERT1")" \
     "$(app_sql "SELECT c.public_id, c.superseded_at IS NOT NULL FROM certifications c JOIN items i ON i.id = c.item_id WHERE i.public_id = '$I1'")"
-check_match "audited as item.certification_removed" "^item:$I1	success	.*\"was\":\"certified\"" "$(last_audit item.certification_removed "$S1")"
+check_eq "  and its tick is gone: it is no longer eligible" 1 "$(item_col "$I1" "selected_at IS NULL")"
+check_match "audited as item.certification_removed, unticked" "^item:$I1	success	.*\"was\":\"certified\".*\"unticked\":true" \
+    "$(last_audit item.certification_removed "$S1")"
 check "once checked, it waits for ta again" wait_for 60 clean "$I1"
 check_match "  in ta's list" "id=\"item-$I1\"" "$(page ta /certify)"
+
+check "s1 has ticked B1 (certified in the batch) too" app_sql "UPDATE items SET selected_at = UTC_TIMESTAMP(6) WHERE public_id = '$B1'"
+page_of s1 "/items/$B1"
+check_eq "s1 deletes B1, confirming" "303 $BASE/items?done=deleted" "$(form s1 "/items/$B1/delete" confirm=1)"
+check_eq "its certification is superseded, the item has no decision and no tick" "$(printf '1\t1\t1\t0')" \
+    "$(app_sql "SELECT c.superseded_at IS NOT NULL, i.cert_id IS NULL, i.selected_at IS NULL, i.cert_notice FROM items i JOIN certifications c ON c.item_id = i.id WHERE i.public_id = '$B1'")"
+check_match "audited, unticked" "^item:$B1	success	.*\"by\":\"delete\",\"unticked\":true" "$(last_audit item.certification_removed "$S1")"
+
+check "s1 has ticked I2 (certified)" app_sql "UPDATE items SET selected_at = UTC_TIMESTAMP(6) WHERE public_id = '$I2'"
+check_eq "ta rejects I2 after all" "303 $BASE/certify?done=rejected" "$(decide ta "$I2" decision=rejected reason=出處不清。)"
+check_eq "a rejection takes the tick away" "$(printf 'rejected\t1')" "$(item_col "$I2" "cert_state, selected_at IS NULL")"
+check_match "  audited as unticked" "^item:$I2	success	.*\"decision\":\"rejected\".*\"unticked\":true" "$(last_audit item.rejected "$TA")"
 
 # ------------------------------------------------------------ no key
 
