@@ -38,7 +38,8 @@
 
 /* text with every "{name}" replaced by value, appended to out. */
 static void
-cf_replace(const char *text, const char *name, const char *value, struct buf *out)
+cf_replace(
+    const char *text, const char *name, const char *value, struct buf *out)
 {
 	const char *m = text, *p;
 	size_t n = strlen(name);
@@ -333,8 +334,7 @@ cf_list_page(struct app *app, struct request *r, struct tval *ctx,
 	struct buf href;
 	int ready;
 
-	if (certify_pending(app_db(app), u->school_id, u->id, &flt, &pg) !=
-	    0) {
+	if (certify_pending(app_db(app), u->school_id, u->id, &flt, &pg) != 0) {
 		tval_free(ctx);
 		return RQ_UNAVAILABLE;
 	}
@@ -427,8 +427,8 @@ cf_skipped_ctx(
 
 	for (i = 0; i < n; i++) {
 		found = certify_item_find(app_db(app), u->school_id, u->id,
-		    app->conf->certify_deadline_days, form_str_at(f, LQ_SKIP, i),
-		    &ci);
+		    app->conf->certify_deadline_days,
+		    form_str_at(f, LQ_SKIP, i), &ci);
 		if (found == CERTIFY_FIND_ERROR) {
 			tval_free(rows);
 			return -1;
@@ -450,8 +450,8 @@ cf_skipped_ctx(
 
 /* The notice after a redirect: done=certified|rejected|batch (n, skipped). */
 static void
-cf_done_ctx(struct app *app, struct request *r, struct tval *ctx,
-    const struct form *f)
+cf_done_ctx(
+    struct app *app, struct request *r, struct tval *ctx, const struct form *f)
 {
 	const char *done = form_str(f, LQ_DONE);
 	char text[256], more[256], key[64];
@@ -496,8 +496,8 @@ certify_list_get(struct app *app, struct request *r)
 		    ctx, "alert", auth_msg(app, r, "certify.filter_invalid"));
 		status = 422;
 	} else {
-		l.course = form_has(f, LQ_COURSE) ? form_str(f, LQ_COURSE)
-						  : NULL;
+		l.course =
+		    form_has(f, LQ_COURSE) ? form_str(f, LQ_COURSE) : NULL;
 		l.klass = form_has(f, LQ_CLASS) ? form_str(f, LQ_CLASS) : NULL;
 		if (strcmp(form_str(f, LQ_ORDER), "oldest") == 0)
 			l.order = CERTIFY_OLDEST;
@@ -568,8 +568,8 @@ cf_item_ctx(struct app *app, struct request *r, struct tval *ctx,
 	(void)tval_set_str(ctx, "term", ci->it.term);
 	cf_student_ctx(&ci->student, ctx);
 	(void)tval_set_str(ctx, "state", items_state_name(ci->it.state));
-	str_printf(key, sizeof(key), "items.state.%s",
-	    items_state_name(ci->it.state));
+	str_printf(
+	    key, sizeof(key), "items.state.%s", items_state_name(ci->it.state));
 	(void)tval_set_str(ctx, "state_label", auth_msg(app, r, key));
 	(void)tval_set_str(ctx, "description", ci->it.description);
 	(void)tval_set_str(ctx, "created_at", ci->it.created_at);
@@ -685,13 +685,14 @@ certify_item_get(struct app *app, struct request *r)
 	if ((o = cf_find(app, r, &ci)) != RQ_OK)
 		return o;
 	if ((why = cf_unready(&ci, 0)) != NULL)
-		o = cf_refused(
-		    app, r, "certify.refused.title", auth_msg(app, r, why), 409);
+		o = cf_refused(app, r, "certify.refused.title",
+		    auth_msg(app, r, why), 409);
 	else if (cf_audit_view(app, r, &ci) != 0)
 		o = RQ_UNAVAILABLE;
 	else
 		o = cf_item_page(app, r,
-		    auth_page_ctx(app, r, "certify.item_title"), &ci, NULL, 200);
+		    auth_page_ctx(app, r, "certify.item_title"), &ci, NULL,
+		    200);
 	certify_item_free(&ci);
 	return o;
 }
@@ -717,8 +718,8 @@ cf_decide_errors(struct app *app, struct request *r, struct tval *ctx,
 	else if (form_error(f, DF_REASON) != FORM_E_OK)
 		rc = CERTIFY_REASON_BAD;
 	else if (d >= 0)
-		rc = certify_reason_check((enum certify_decision)d,
-		    form_str(f, DF_REASON), &chars);
+		rc = certify_reason_check(
+		    (enum certify_decision)d, form_str(f, DF_REASON), &chars);
 	if (rc == CERTIFY_REASON_LONG) {
 		/* The limit and what was typed, both in the message. */
 		str_printf(max, sizeof(max), "%d", CERTIFY_REASON_MAX);
@@ -826,7 +827,8 @@ cf_decide(struct app *app, struct request *r, const struct certify_item *ci,
 		(void)db_rollback(db);
 		return cf_decide_refused(app, r, o, &done);
 	}
-	str_printf(to, sizeof(to), "/certify?done=%s", certify_decision_name(d));
+	str_printf(
+	    to, sizeof(to), "/certify?done=%s", certify_decision_name(d));
 	request_redirect(r, to);
 	return RQ_OK;
 }
@@ -856,8 +858,8 @@ certify_item_post(struct app *app, struct request *r)
 	}
 	tval_free(ctx);
 	if ((why = cf_unready(&ci, 0)) != NULL) {
-		o = cf_refused(
-		    app, r, "certify.refused.title", auth_msg(app, r, why), 409);
+		o = cf_refused(app, r, "certify.refused.title",
+		    auth_msg(app, r, why), 409);
 		goto out;
 	}
 	if (ci.deadline.passed) {

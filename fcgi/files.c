@@ -338,8 +338,8 @@ enum {
 	"JOIN objects o2 ON o2.sha256 = f2.sha256 WHERE f2.item_id = i.id "    \
 	"AND f2.replaced_at IS NULL AND NOT COALESCE(o2.verified_at IS NOT "   \
 	"NULL AND o2.verify_result IN ('ok', 'repaired') AND o2.scan_result "  \
-	"= 'clean' AND o2.quarantined_at IS NULL, 0)), COALESCE(i.course_id " \
-	"IN (SELECT m.course_id FROM (" CERTIFY_COURSES_SQL ") m), 0) FROM "  \
+	"= 'clean' AND o2.quarantined_at IS NULL, 0)), COALESCE(i.course_id "  \
+	"IN (SELECT m.course_id FROM (" CERTIFY_COURSES_SQL ") m), 0) FROM "   \
 	"item_files f JOIN items "                                             \
 	"i ON i.id = f.item_id AND i.school_id = f.school_id JOIN students s " \
 	"ON s.id = i.student_id AND s.school_id = i.school_id JOIN objects o " \
@@ -405,8 +405,8 @@ files_find(struct app *app, struct request *r, const char *pub)
 	if (u->role == ROLE_CENTRAL_STAFF)
 		return db_query(app_db(app), files_central_sql, p,
 		    CERTIFY_COURSES_NPARAMS + 1);
-	return db_query(app_db(app), files_school_sql, p,
-	    CERTIFY_COURSES_NPARAMS + 2);
+	return db_query(
+	    app_db(app), files_school_sql, p, CERTIFY_COURSES_NPARAMS + 2);
 }
 
 /* Audits an attempt on the file pub (res: its look-up) as event with

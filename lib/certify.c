@@ -79,8 +79,8 @@ certify_copy(
 }
 
 void
-certify_courses_params(struct db_param *p, uint64_t school_id,
-    uint64_t user_id, const char *today)
+certify_courses_params(
+    struct db_param *p, uint64_t school_id, uint64_t user_id, const char *today)
 {
 	size_t i;
 
@@ -93,8 +93,8 @@ certify_courses_params(struct db_param *p, uint64_t school_id,
 
 /* The pending list's parameters: the school, then the courses'. */
 static void
-certify_pending_params(struct db_param *p, uint64_t school_id,
-    uint64_t user_id, const char *today)
+certify_pending_params(
+    struct db_param *p, uint64_t school_id, uint64_t user_id, const char *today)
 {
 	p[0] = DB_INT((long long)school_id);
 	certify_courses_params(p + 1, school_id, user_id, today);
@@ -116,8 +116,9 @@ certify_may(struct db *db, uint64_t school_id, uint64_t user_id,
 	res = db_query(db,
 	    "SELECT m.teacher_id, COALESCE(m.for_teacher_id, 0), "
 	    "COALESCE(m.standin_id, 0), t.public_id, COALESCE(ft.public_id, "
-	    "''), COALESCE(cs.public_id, ''), COALESCE(fu.name, '') FROM ("
-	    CERTIFY_COURSES_SQL ") m JOIN teachers t ON t.id = m.teacher_id "
+	    "''), COALESCE(cs.public_id, ''), COALESCE(fu.name, '') FROM "
+	    "(" CERTIFY_COURSES_SQL
+	    ") m JOIN teachers t ON t.id = m.teacher_id "
 	    "LEFT JOIN teachers ft ON ft.id = m.for_teacher_id LEFT JOIN users "
 	    "fu ON fu.id = ft.user_id LEFT JOIN cert_standins cs ON cs.id = "
 	    "m.standin_id WHERE m.course_id = ? ORDER BY m.prio, m.standin_id "
@@ -134,8 +135,8 @@ certify_may(struct db *db, uint64_t school_id, uint64_t user_id,
 		certify_copy(
 		    as->for_teacher, sizeof(as->for_teacher), res, 0, 4);
 		certify_copy(as->standin, sizeof(as->standin), res, 0, 5);
-		certify_copy(as->for_teacher_name,
-		    sizeof(as->for_teacher_name), res, 0, 6);
+		certify_copy(as->for_teacher_name, sizeof(as->for_teacher_name),
+		    res, 0, 6);
 	}
 	db_res_free(res);
 	return found;
@@ -171,8 +172,7 @@ certify_reason_check(enum certify_decision d, const char *reason, long *chars)
 		return CERTIFY_REASON_OK;
 	if (*chars < 0)
 		return CERTIFY_REASON_BAD;
-	for (i = 0; s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-	     s[i] == '\r';
+	for (i = 0; s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r';
 	     i++)
 		;
 	if (s[i] == '\0')
@@ -187,8 +187,8 @@ certify_reason_check(enum certify_decision d, const char *reason, long *chars)
 /* The student columns of a row from col on: public id, class code, class
  * name, seat, number, name (masked here). */
 static void
-certify_student_from_row(const struct db_res *res, size_t row, size_t col,
-    struct certify_student *s)
+certify_student_from_row(
+    const struct db_res *res, size_t row, size_t col, struct certify_student *s)
 {
 	const char *name = db_res_get(res, row, col + 5);
 	size_t len = name != NULL ? strlen(name) : 0;
@@ -265,15 +265,17 @@ certify_filter_sql(struct buf *sql, const struct certify_filter *f,
     uint64_t school_id, struct db_param *p, size_t *n)
 {
 	if (f->course != NULL) {
-		buf_puts(sql, "AND i.course_id IN (SELECT fc.id FROM courses fc "
-			      "WHERE fc.public_id = ? AND fc.school_id = ?) ");
+		buf_puts(sql,
+		    "AND i.course_id IN (SELECT fc.id FROM courses fc "
+		    "WHERE fc.public_id = ? AND fc.school_id = ?) ");
 		p[(*n)++] = DB_STR(f->course);
 		p[(*n)++] = DB_INT((long long)school_id);
 	}
 	if (f->klass != NULL) {
-		buf_puts(sql, "AND i.student_id IN (SELECT fs.id FROM students "
-			      "fs JOIN classes fk ON fk.id = fs.class_id WHERE "
-			      "fk.public_id = ? AND fs.school_id = ?) ");
+		buf_puts(sql,
+		    "AND i.student_id IN (SELECT fs.id FROM students "
+		    "fs JOIN classes fk ON fk.id = fs.class_id WHERE "
+		    "fk.public_id = ? AND fs.school_id = ?) ");
 		p[(*n)++] = DB_STR(f->klass);
 		p[(*n)++] = DB_INT((long long)school_id);
 	}
@@ -340,8 +342,8 @@ certify_pending(struct db *db, uint64_t school_id, uint64_t user_id,
 	buf_puts(&sql, CERTIFY_PAGE_SELECT);
 	certify_filter_sql(&sql, f, school_id, p, &n);
 	buf_printf(&sql,
-	    "ORDER BY i.created_at %s, i.id %s LIMIT ? OFFSET ?) pg "
-	    CERTIFY_PAGE_JOIN "ORDER BY pg.sort_at %s, pg.pid %s, f.slot",
+	    "ORDER BY i.created_at %s, i.id %s LIMIT ? OFFSET ?) "
+	    "pg " CERTIFY_PAGE_JOIN "ORDER BY pg.sort_at %s, pg.pid %s, f.slot",
 	    dir, dir, dir, dir);
 	p[n++] = DB_INT(f->page_size);
 	p[n++] = DB_INT((long long)(f->page - 1) * f->page_size);
@@ -420,8 +422,8 @@ certify_options(struct db *db, const char *sql, uint64_t school_id,
 	if (db_res_rows(res) > 0)
 		*v = xcalloc(db_res_rows(res), sizeof(**v));
 	for (i = 0; i < db_res_rows(res); i++) {
-		certify_copy((*v)[i].public_id, sizeof((*v)[i].public_id), res,
-		    i, 0);
+		certify_copy(
+		    (*v)[i].public_id, sizeof((*v)[i].public_id), res, i, 0);
 		(*v)[i].label = certify_dup(res, i, 1);
 	}
 	*n = db_res_rows(res);
@@ -508,8 +510,8 @@ certify_waiting(struct db *db, uint64_t school_id, uint64_t user_id,
 const char *
 certify_found_name(enum certify_found f)
 {
-	static const char *const names[] = {"found", "not_found", "deleted",
-	    "diverse", "not_yours", "error"};
+	static const char *const names[] = {
+	    "found", "not_found", "deleted", "diverse", "not_yours", "error"};
 
 	return (unsigned)f < ARRAY_SIZE(names) ? names[f] : "";
 }
@@ -551,15 +553,29 @@ certify_history(struct db *db, uint64_t school_id, struct certify_item *ci)
 	size_t i;
 
 	res = db_query(db,
-	    "SELECT ce.public_id, ce.decision, COALESCE(ce.reason, ''), "
-	    CERTIFY_TIME("ce.decided_at") ", ut.name, COALESCE(uf.name, ''), "
-	    "ce.standin_id IS NOT NULL, ce.id = COALESCE(i.cert_id, 0), "
-	    CERTIFY_TIME("ce.superseded_at") " FROM certifications ce JOIN "
-	    "items i ON i.id = ce.item_id JOIN teachers t ON t.id = "
-	    "ce.teacher_id JOIN users ut ON ut.id = t.user_id LEFT JOIN "
-	    "teachers ft ON ft.id = ce.for_teacher_id LEFT JOIN users uf ON "
-	    "uf.id = ft.user_id WHERE ce.item_id = ? AND ce.school_id = ? "
-	    "ORDER BY ce.decided_at DESC, ce.id DESC",
+	    "SELECT ce.public_id, ce.decision, COALESCE(ce.reason, "
+	    "''), " CERTIFY_TIME(
+		"ce.decided_at") ", ut.name, COALESCE(uf.name, ''), "
+				 "ce.standin_id IS NOT NULL, ce.id = "
+				 "COALESCE(i.cert_id, 0), " CERTIFY_TIME(
+				     "ce.superseded_at") " FROM certifications "
+							 "ce JOIN "
+							 "items i ON i.id = "
+							 "ce.item_id JOIN "
+							 "teachers t ON t.id = "
+							 "ce.teacher_id JOIN "
+							 "users ut ON ut.id = "
+							 "t.user_id LEFT JOIN "
+							 "teachers ft ON ft.id "
+							 "= ce.for_teacher_id "
+							 "LEFT JOIN users uf "
+							 "ON "
+							 "uf.id = ft.user_id "
+							 "WHERE ce.item_id = ? "
+							 "AND ce.school_id = ? "
+							 "ORDER BY "
+							 "ce.decided_at DESC, "
+							 "ce.id DESC",
 	    p, 2);
 	if (res == NULL)
 		return -1;
@@ -570,8 +586,8 @@ certify_history(struct db *db, uint64_t school_id, struct certify_item *ci)
 		int v = certify_decision_parse(db_res_get(res, i, 1));
 
 		certify_copy(d->public_id, sizeof(d->public_id), res, i, 0);
-		d->decision = v >= 0 ? (enum certify_decision)v
-				     : CERTIFY_REJECTED;
+		d->decision =
+		    v >= 0 ? (enum certify_decision)v : CERTIFY_REJECTED;
 		d->reason = certify_dup(res, i, 2);
 		certify_copy(d->decided_at, sizeof(d->decided_at), res, i, 3);
 		d->teacher = certify_dup(res, i, 4);
@@ -605,8 +621,8 @@ certify_item_find(struct db *db, uint64_t school_id, uint64_t user_id,
 	}
 	if (ci->it.kind != ITEM_COURSE)
 		found = CERTIFY_DIVERSE;
-	else if ((rc = certify_may(db, school_id, user_id, ci->it.course_id,
-		      &ci->as)) <= 0)
+	else if ((rc = certify_may(
+		      db, school_id, user_id, ci->it.course_id, &ci->as)) <= 0)
 		found = rc < 0 ? CERTIFY_FIND_ERROR : CERTIFY_NOT_YOURS;
 	else if (certify_student_find(
 		     db, school_id, ci->it.student_id, &ci->student) != 0 ||
@@ -687,8 +703,8 @@ struct certify_locked {
 /* Locks the item's row: CERTIFY_DONE with l filled, CERTIFY_GONE, or
  * CERTIFY_ERROR. */
 static enum certify_outcome
-certify_lock(struct db *db, const struct certify_request *q,
-    struct certify_locked *l)
+certify_lock(
+    struct db *db, const struct certify_request *q, struct certify_locked *l)
 {
 	struct db_param p[2] = {
 	    DB_STR(q->item), DB_INT((long long)q->school_id)};
@@ -753,8 +769,8 @@ certify_lock(struct db *db, const struct certify_request *q,
  * read saw them: CERTIFY_DONE when every one is verified and clean, or
  * why not. */
 static enum certify_outcome
-certify_files(struct db *db, const struct certify_request *q,
-    struct certify_locked *l)
+certify_files(
+    struct db *db, const struct certify_request *q, struct certify_locked *l)
 {
 	struct db_param p[2] = {
 	    DB_INT((long long)l->id), DB_INT((long long)q->school_id)};
@@ -774,8 +790,8 @@ certify_files(struct db *db, const struct certify_request *q,
 	for (i = 0; i < db_res_rows(res) && l->nfiles < ITEM_SLOT__MAX; i++) {
 		int v = items_slot_parse(db_res_get(res, i, 0));
 
-		certify_copy(l->sha[l->nfiles], sizeof(l->sha[l->nfiles]),
-		    res, i, 1);
+		certify_copy(
+		    l->sha[l->nfiles], sizeof(l->sha[l->nfiles]), res, i, 1);
 		l->files[l->nfiles].slot =
 		    items_slot_name(v >= 0 ? (enum item_slot)v : ITEM_DOC);
 		l->files[l->nfiles].sha256 = l->sha[l->nfiles];
@@ -818,8 +834,8 @@ certify_checks(struct db *db, const struct certify_request *q,
 		return o;
 	if (q->pending_only && l->cert != ITEM_CERT_PENDING)
 		return CERTIFY_DECIDED;
-	if (deadlines_cert(db, q->school_id, l->term_id, q->deadline_days,
-		&d) != 1)
+	if (deadlines_cert(
+		db, q->school_id, l->term_id, q->deadline_days, &d) != 1)
 		return CERTIFY_ERROR;
 	if (d.passed) {
 		(void)str_copy(out->deadline, sizeof(out->deadline), d.date);
@@ -847,8 +863,8 @@ certify_detail(struct buf *d, const struct certify_request *q,
 	buf_json_kv(d, "decision", certify_decision_name(q->decision));
 	buf_json_kv(d, "certification", out->certification);
 	buf_json_kv(d, "teacher", as->teacher);
-	buf_json_kv(
-	    d, "for_teacher", as->for_teacher[0] != '\0' ? as->for_teacher : NULL);
+	buf_json_kv(d, "for_teacher",
+	    as->for_teacher[0] != '\0' ? as->for_teacher : NULL);
 	buf_json_kv(d, "standin", as->standin[0] != '\0' ? as->standin : NULL);
 	buf_puts(d, ",\"files\":[");
 	for (i = 0; i < l->nfiles; i++) {
@@ -897,8 +913,8 @@ certify_write(struct db *db, const struct certify_request *q,
 	rec.decided_at = at;
 	rec.key_id = q->key_id;
 	if (certsig_sign(q->key, &rec, sig) != 0) {
-		log_error("certify: the decision on %s could not be signed",
-		    q->item);
+		log_error(
+		    "certify: the decision on %s could not be signed", q->item);
 		return -1;
 	}
 	p[0] = DB_STR(at);
@@ -920,8 +936,8 @@ certify_write(struct db *db, const struct certify_request *q,
 	p[7] = DB_INT((long long)q->user_id);
 	p[8] = as->for_teacher_id != 0 ? DB_INT((long long)as->for_teacher_id)
 				       : DB_NULLP;
-	p[9] = as->standin_id != 0 ? DB_INT((long long)as->standin_id)
-				   : DB_NULLP;
+	p[9] =
+	    as->standin_id != 0 ? DB_INT((long long)as->standin_id) : DB_NULLP;
 	p[10] = DB_STR(at);
 	p[11] = DB_STR(q->key_id);
 	p[12] = DB_STR(sig);
@@ -975,9 +991,8 @@ enum certify_outcome
 certify_decide_tx(
     struct db *db, const struct certify_request *q, struct certify_done *out)
 {
-	const char *reason = q->decision == CERTIFY_REJECTED && q->reason
-	    ? q->reason
-	    : "";
+	const char *reason =
+	    q->decision == CERTIFY_REJECTED && q->reason ? q->reason : "";
 	struct certify_locked l;
 	struct certify_as as;
 	enum certify_outcome o;
@@ -994,5 +1009,5 @@ certify_decide_tx(
 	if (o != CERTIFY_DONE)
 		return o;
 	return certify_write(db, q, &l, &as, reason, out) == 0 ? CERTIFY_DONE
-							     : CERTIFY_ERROR;
+							       : CERTIFY_ERROR;
 }

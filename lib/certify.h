@@ -107,8 +107,8 @@ enum certify_reason_check {
 /* Checks the reason of decision d: required for a rejection, at most
  * CERTIFY_REASON_MAX characters (*chars: how many it has, -1 when not
  * text); a certification keeps none, whatever was typed. */
-enum certify_reason_check certify_reason_check(
-    enum certify_decision d, const char *reason, long *chars);
+enum certify_reason_check
+certify_reason_check(enum certify_decision d, const char *reason, long *chars);
 
 /* ---------------------------------------------------- the waiting list */
 
@@ -227,9 +227,9 @@ struct certify_item {
 
 /* The item public_id of the school when the user may certify it today
  * (CERTIFY_FOUND; free with certify_item_free), or why not. */
-enum certify_found certify_item_find(struct db *db, uint64_t school_id,
-    uint64_t user_id, int deadline_days, const char *public_id,
-    struct certify_item *ci);
+enum certify_found
+certify_item_find(struct db *db, uint64_t school_id, uint64_t user_id,
+    int deadline_days, const char *public_id, struct certify_item *ci);
 void certify_item_free(struct certify_item *ci);
 
 /* -------------------------------------------------------- the decision */

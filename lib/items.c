@@ -786,8 +786,8 @@ struct items_locked {
 /* Locks the item's row and tells whether it may change: ITEMS_CHANGED
  * with its cert_state, version, current decision and tick, or why not. */
 static enum items_change
-items_lock(struct db *db, const struct item *it, int confirmed,
-    struct items_locked *l)
+items_lock(
+    struct db *db, const struct item *it, int confirmed, struct items_locked *l)
 {
 	struct db_param p[3] = {DB_INT((long long)it->id),
 	    DB_INT((long long)it->school_id),
@@ -893,7 +893,8 @@ items_change_tx(struct db *db, const struct item *it, uint64_t user_id,
 		"description), cert_state = ?, cert_at = IF(?, NULL, cert_at), "
 		"cert_by = IF(?, NULL, cert_by), cert_reason = IF(?, NULL, "
 		"cert_reason), cert_id = IF(?, NULL, cert_id), cert_notice = "
-		"IF(?, 0, cert_notice), selected_at = IF(?, NULL, selected_at), "
+		"IF(?, 0, cert_notice), selected_at = IF(?, NULL, "
+		"selected_at), "
 		"updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND school_id = ?",
 		p, 11, NULL, NULL) != 0)
 		return ITEMS_CHANGE_ERROR;

@@ -266,10 +266,9 @@ enum items_change {
  * superseded_at set, items.cert_id goes, the student's unread result
  * (cert_notice) goes, and so does the tick (selected_at: the item is no
  * longer eligible; *unticked says whether there was one). */
-enum items_change
-items_change_tx(struct db *db, const struct item *it, uint64_t user_id,
-    const char *description, const struct item_upload *files, size_t nfiles,
-    int confirmed, enum item_cert *cert_was, int *unticked,
+enum items_change items_change_tx(struct db *db, const struct item *it,
+    uint64_t user_id, const char *description, const struct item_upload *files,
+    size_t nfiles, int confirmed, enum item_cert *cert_was, int *unticked,
     struct item_jobs *jobs);
 /* Deletes the item it softly (deleted_at; its files and objects stay),
  * under the same rules; a certification is dropped too, as above (a
