@@ -25,7 +25,6 @@
 #include "notices.h"
 #include "records.h"
 #include "router.h"
-#include "sniff.h"
 #include "template.h"
 #include "util.h"
 #include "validate.h"
@@ -70,20 +69,6 @@ cf_set_fill(struct app *app, const struct request *r, struct tval *ctx,
 	cf_fill(app, r, key, name, value, &t);
 	(void)tval_set_str(ctx, k, t.data != NULL ? t.data : "");
 	buf_free(&t);
-}
-
-/* The audit actor of the signed-in teacher (event and the rest are the
- * decision's). */
-static void
-cf_actor(const struct request *r, struct audit_event *ev)
-{
-	const struct auth *a = r->auth;
-
-	memset(ev, 0, sizeof(*ev));
-	ev->actor = a->u.login;
-	ev->role = role_name(a->u.role);
-	ev->school = a->u.school_code[0] != '\0' ? a->u.school_code : NULL;
-	ev->ip = a->ip;
 }
 
 /* 1 when the platform can sign decisions now, 0 when not, -1 on a
@@ -536,27 +521,13 @@ cf_find(struct app *app, struct request *r, struct certify_item *ci)
 	return auth_deny(app, r, certify_found_name(found), 1);
 }
 
-/* "PDF" for pdf. */
-static void
-cf_type_label(enum sniff_type t, char *out, size_t outlen)
-{
-	const char *name = sniff_name(t);
-	size_t i;
-
-	for (i = 0; name[i] != '\0' && i + 1 < outlen; i++)
-		out[i] = (char)(name[i] >= 'a' && name[i] <= 'z'
-			? name[i] - 'a' + 'A'
-			: name[i]);
-	out[i] = '\0';
-}
-
 /* The item's facts, current files and history into ctx. */
 static void
 cf_item_ctx(struct app *app, struct request *r, struct tval *ctx,
     const struct certify_item *ci)
 {
 	struct tval *files = tval_list(), *past = tval_list(), *o;
-	char key[64], type[16];
+	char key[64];
 	struct buf t;
 	size_t i;
 
@@ -587,9 +558,6 @@ cf_item_ctx(struct app *app, struct request *r, struct tval *ctx,
 		(void)tval_set_str(o, "id", f->public_id);
 		(void)tval_set_str(o, "name", f->name);
 		(void)tval_set_str(o, "slot", cf_slot_label(app, r, f->slot));
-		cf_type_label(f->type, type, sizeof(type));
-		(void)tval_set_str(o, "type", type);
-		(void)tval_set_int(o, "size", (long long)f->size);
 		(void)tval_set_str(o, "sha256", f->sha256);
 		(void)tval_push(files, o);
 	}
@@ -796,6 +764,22 @@ cf_decide_refused(struct app *app, struct request *r, enum certify_outcome o,
 	}
 }
 
+/* A decision of the signed-in teacher, signed with the platform's key and
+ * audited as actor (the item, decision and reason are the caller's). */
+static void
+cf_request(struct app *app, const struct request *r, struct certify_request *q,
+    struct audit_event *actor)
+{
+	rec_event(r, actor, NULL, NULL, NULL);
+	memset(q, 0, sizeof(*q));
+	q->school_id = r->auth->u.school_id;
+	q->user_id = r->auth->u.id;
+	q->deadline_days = app->conf->certify_deadline_days;
+	q->key = app->sign_key;
+	q->key_id = app->sign_key_id;
+	q->actor = actor;
+}
+
 /* Writes the decision d on ci in its own transaction. RQ_OK with the
  * redirect, or the answer. */
 static enum request_outcome
@@ -809,17 +793,10 @@ cf_decide(struct app *app, struct request *r, const struct certify_item *ci,
 	enum certify_outcome o;
 	char to[64];
 
-	cf_actor(r, &actor);
-	memset(&q, 0, sizeof(q));
-	q.school_id = r->auth->u.school_id;
-	q.user_id = r->auth->u.id;
+	cf_request(app, r, &q, &actor);
 	q.item = ci->it.public_id;
 	q.decision = d;
 	q.reason = reason;
-	q.deadline_days = app->conf->certify_deadline_days;
-	q.key = app->sign_key;
-	q.key_id = app->sign_key_id;
-	q.actor = &actor;
 	if (db_begin(db) != 0)
 		return RQ_UNAVAILABLE;
 	o = certify_decide_tx(db, &q, &done);
@@ -982,16 +959,9 @@ cf_batch_apply(
 	char num[24];
 	struct buf to, skips;
 
-	cf_actor(r, &actor);
-	memset(&q, 0, sizeof(q));
-	q.school_id = r->auth->u.school_id;
-	q.user_id = r->auth->u.id;
+	cf_request(app, r, &q, &actor);
 	q.decision = CERTIFY_CERTIFIED;
 	q.pending_only = 1;
-	q.deadline_days = app->conf->certify_deadline_days;
-	q.key = app->sign_key;
-	q.key_id = app->sign_key_id;
-	q.actor = &actor;
 	if (db_begin(db) != 0)
 		return RQ_UNAVAILABLE;
 	buf_init(&skips);

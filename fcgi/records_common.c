@@ -26,8 +26,7 @@
 #include "template.h"
 #include "util.h"
 
-/* The audit event of the signed-in admin's request. */
-static void
+void
 rec_event(const struct request *r, struct audit_event *ev, const char *event,
     const char *target, const char *detail)
 {
