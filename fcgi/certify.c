@@ -410,6 +410,9 @@ cf_skipped_ctx(
 	enum certify_found found;
 	size_t i, n = form_count(f, LQ_SKIP);
 
+	/* A batch's redirect names at most CF_SKIP_LISTED. */
+	if (n > CF_SKIP_LISTED)
+		n = CF_SKIP_LISTED;
 	for (i = 0; i < n; i++) {
 		found = certify_item_find(app_db(app), u->school_id, u->id,
 		    app->conf->certify_deadline_days,
