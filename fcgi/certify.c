@@ -819,24 +819,15 @@ certify_item_post(struct app *app, struct request *r)
 	struct certify_item ci;
 	enum request_outcome o;
 	struct tval *ctx;
-	struct form *f;
+	struct form *f = NULL;
 	const char *why;
 	char *reason;
 	int invalid, ready;
 
 	if ((o = cf_find(app, r, &ci)) != RQ_OK)
 		return o;
-	if ((f = form_new(cf_decide_fields, DF__MAX)) == NULL) {
-		certify_item_free(&ci);
-		return RQ_ERROR;
-	}
-	invalid = form_parse(f, r->input.data, r->input.len) != 0;
-	ctx = auth_page_ctx(app, r, "certify.item_title");
-	if (cf_decide_errors(app, r, ctx, f, invalid) != 0) {
-		o = cf_item_page(app, r, ctx, &ci, f, 422);
-		goto out;
-	}
-	tval_free(ctx);
+	/* What no form could change is told first: the item's files, the
+	 * deadline, the platform's key. */
 	if ((why = cf_unready(&ci, 0)) != NULL) {
 		o = cf_refused(app, r, "certify.refused.title",
 		    auth_msg(app, r, why), 409);
@@ -850,6 +841,17 @@ certify_item_post(struct app *app, struct request *r)
 		o = ready < 0 ? RQ_UNAVAILABLE : cf_no_key(app, r);
 		goto out;
 	}
+	if ((f = form_new(cf_decide_fields, DF__MAX)) == NULL) {
+		o = RQ_ERROR;
+		goto out;
+	}
+	invalid = form_parse(f, r->input.data, r->input.len) != 0;
+	ctx = auth_page_ctx(app, r, "certify.item_title");
+	if (cf_decide_errors(app, r, ctx, f, invalid) != 0) {
+		o = cf_item_page(app, r, ctx, &ci, f, 422);
+		goto out;
+	}
+	tval_free(ctx);
 	reason = cf_trimmed(form_str(f, DF_REASON));
 	o = cf_decide(app, r, &ci,
 	    (enum certify_decision)certify_decision_parse(
