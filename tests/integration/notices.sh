@@ -8,9 +8,9 @@
 # /homeroom, which lists each student (number, seat, masked name) with
 # their counts of that school year — never a file name or a description —
 # and is audited (homeroom.viewed); another school year is chosen with a
-# selector. A teacher who is homeroom teacher of no class, another
-# school's teacher and a student get no such line and no page (404 for
-# teachers, audited).
+# selector. The decisions are the teacher's, on /certify/:id. A teacher
+# who is homeroom teacher of no class, another school's teacher and a
+# student get no such line and no page (404 for teachers, audited).
 . "$(dirname "$0")/lib.sh"
 
 RUNID="nt$RANDOM$RANDOM"
@@ -31,9 +31,6 @@ S1=$(login_of s1) T1L=$(login_of t1) T2L=$(login_of t2) TBL=$(login_of tb)
 # teaches C1.
 TERM=$(new_public_id) C1=$(new_public_id)
 K301=$(new_public_id) K201=$(new_public_id) K302=$(new_public_id)
-teacher_row() {
-	printf "INSERT INTO teachers (public_id, school_id, user_id) SELECT '%s', school_id, id FROM users WHERE login = '%s';\n" "$(new_public_id)" "$1"
-}
 class_row() { # PUBLIC_ID YEAR CODE NAME GRADE HOMEROOM_LOGIN|""
 	local h="NULL"
 	[ -n "$6" ] && h="(SELECT t.id FROM teachers t JOIN users u ON u.id = t.user_id WHERE u.login = '$6')"
@@ -48,7 +45,7 @@ $(class_row "$K201" $((CY - 1)) 201 二年一班 2 "$T1L")
 $(class_row "$K302" "$CY" 302 三年二班 3 "")
 $(term_row "$sa" "$TERM" "$CY" 1 "$(day -30)" "$(day 30)")
 $(course_row "$sa" "$C1" "$TERM" C1 國語文)
-INSERT INTO course_teachers (course_id, teacher_id) SELECT c.id, t.id FROM courses c, teachers t JOIN users u ON u.id = t.user_id WHERE c.public_id = '$C1' AND u.login = '$T1L';
+$(teaches "$T1L" "$C1")
 $(student_row "$S1" "${RUNID}1" 陳小華 "$K301" 5)
 $(student_row "$(login_of s2)" "${RUNID}2" 林小美 "$K301" 12)
 $(student_row "$(login_of s3)" "${RUNID}3" 王大同 "$K302" 1)
@@ -74,8 +71,8 @@ check_eq "s2 deletes one" 303 "$out"
 
 check_nomatch "before any decision s1's home has no results" 'id="student-notice"' "$(page s1 /)"
 REASON='缺少反思段落 & <心得>'
-check "the teacher certifies A and rejects B" certify_sql "$A"
-reject_sql "$B" "$REASON"
+check_eq "t1 certifies A on its page" "303 $BASE/certify?done=certified" "$(decide t1 "$A" certified)"
+check_eq "and rejects B with a reason" "303 $BASE/certify?done=rejected" "$(decide t1 "$B" rejected "$REASON")"
 p=$(page s1 /)
 check_match "s1's home shows the new results" '<h2 id="student-notice-title">新的認證結果</h2>' "$p"
 check_match "how many were certified" '<li class="notice-certified">1 件課程學習成果已認證通過</li>' "$p"
@@ -97,7 +94,7 @@ check_match "/items marks both as new" "id=\"item-$A\">.*<span class=\"new-resul
 check_eq "opening /items marks them seen" "$(printf '0\n0')" \
     "$(app_sql "SELECT cert_notice FROM items WHERE public_id IN ('$A', '$B')")"
 check_nomatch "s1's home shows them no more" 'id="student-notice"' "$(page s1 /)"
-certify_sql "$C"
+check_eq "t1 certifies s2's C" "303 $BASE/certify?done=certified" "$(decide t1 "$C" certified)"
 check_match "a later decision shows on s2's home" '1 件課程學習成果已認證通過' "$(page s2 /)"
 check_nomatch "not on s1's" 'id="student-notice"' "$(page s1 /)"
 out=$(tick s1 "$A")

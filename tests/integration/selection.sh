@@ -12,7 +12,9 @@
 # another student's item, another school's, a deleted one and a random id
 # are 404 (audited); a malformed request is 422. Untick works; ticks and
 # unticks are audited (item.ticked / item.unticked); an item ticked once
-# and since quarantined can still be unticked.
+# and since quarantined can still be unticked. An item certified on the
+# teacher's page and ticked loses its tick when its file is replaced (and
+# its certification with it) and when the teacher rejects it after all.
 . "$(dirname "$0")/lib.sh"
 
 RUNID="sl$RANDOM$RANDOM"
@@ -26,6 +28,7 @@ check "school B is added" L school add --code "$sb" --name "勾選乙高中"
 check "student s1 of school A signs in" signin_as s1 student "$sa"
 check "student s2 of school A signs in" signin_as s2 student "$sa"
 check "student s3 of school B signs in" signin_as s3 student "$sb"
+check "teacher t1 of school A signs in" signin_as t1 teacher "$sa"
 S1=$(login_of s1) S2=$(login_of s2)
 
 # A term of the current school year, open for uploads, with course C1; the
@@ -40,8 +43,10 @@ $(student_row "$S2" "${RUNID}2" 林小美)
 $(student_row "$(login_of s3)" "${RUNID}3" 王大同)
 $(enrols "${RUNID}1" "$C1")
 $(enrols "${RUNID}2" "$C1")
-$(enrols "${RUNID}3" "$CB")"
-check "a term, courses, students and enrolments exist" root_sql "$sql"
+$(enrols "${RUNID}3" "$CB")
+$(teacher_row "$(login_of t1)")
+$(teaches "$(login_of t1)" "$C1")"
+check "a term, courses, students, enrolments and C1's teacher exist" root_sql "$sql"
 
 # ------------------------------------------------------------ the items
 
@@ -296,5 +301,36 @@ out=$(tick s1 "${DIVERSE[10]}")
 check_eq "the cap refusal is English too" \
     "At most 10 diverse performances can be ticked for school year $CY, and you have ticked 10. Untick another one first." "$(alert_text)"
 req s1 -o /dev/null "$BASE/lang/zh-TW"
+
+# ------------------------------------------------------------ the teacher's decisions
+
+# Certified on the teacher's page, ticked, then: a file replaced (the
+# certification goes, and the tick with it), or the teacher's later
+# rejection (likewise).
+R1=$(new_item s1 course "$C1" "要替換檔案的成果")
+R2=$(new_item s1 course "$C1" "之後被退回的成果")
+check "the workers check both" wait_for 90 all_clean
+check_eq "t1 certifies R1 on /certify/:id" "303 $BASE/certify?done=certified" "$(decide t1 "$R1" certified)"
+check_eq "and R2" "303 $BASE/certify?done=certified" "$(decide t1 "$R2" certified)"
+check_eq "s1 ticks R1" "303 $BASE/items?done=ticked" "$(tick s1 "$R1")"
+check_eq "and R2" "303 $BASE/items?done=ticked" "$(tick s1 "$R2")"
+pdf "$tmp/new.pdf" 3000
+TOKEN=$(csrf s1 "/items/$R1")
+out=$(req s1 -o "$tmp/page" -w '%{http_code} %{redirect_url}' -F "csrf=$TOKEN" \
+    --form-string "description=要替換檔案的成果" -F "confirm=1" -F "doc=@$tmp/new.pdf" "$BASE/items/$R1")
+check_eq "s1 replaces R1's file, confirming" "303 $BASE/items/$R1?done=changed" "$out"
+check_eq "R1 is pending again, without its decision, unticked" "$(printf 'pending\t1\t0')" \
+    "$(app_sql "SELECT cert_state, cert_id IS NULL, selected_at IS NOT NULL FROM items WHERE public_id = '$R1'")"
+check_match "audited as the certification removed, unticked" "^item:$R1	success	.*\"unticked\":true" \
+    "$(last_audit item.certification_removed "$S1")"
+p=$(page s1 /items)
+check_nomatch "its row is no longer ticked" 'class="ticked"' "$(row "$R1")"
+check_match "and says why it cannot be ticked" '<span class="select-why">不能勾選：(檔案檢查中|尚未認證)</span>' "$(row "$R1")"
+out=$(tick s1 "$R1")
+check_eq "a tick of it now is refused" "409 " "$out"
+check_eq "t1 rejects R2 after all" "303 $BASE/certify?done=rejected" "$(decide t1 "$R2" rejected "與課程無關")"
+check_eq "R2 is unticked" 0 "$(ticked "$R2")"
+p=$(page s1 /items)
+check_match "its row says why it cannot be ticked" '<span class="select-why">不能勾選：認證未通過</span>' "$(row "$R2")"
 
 check "the audit chain verifies" audit_verified

@@ -87,8 +87,31 @@ all_clean() {
 	done
 	[ "$n" = "${#SHAS[@]}" ]
 }
+# teacher_row LOGIN: the SQL of a teachers row for the account LOGIN;
+# teaches LOGIN COURSE_PUBLIC_ID: of a course_teachers row.
+teacher_row() {
+	printf "INSERT INTO teachers (public_id, school_id, user_id) SELECT '%s', school_id, id FROM users WHERE login = '%s';\n" \
+	    "$(new_public_id)" "$1"
+}
+teaches() {
+	printf "INSERT INTO course_teachers (course_id, teacher_id) SELECT c.id, t.id FROM courses c JOIN teachers t ON t.school_id = c.school_id JOIN users u ON u.id = t.user_id WHERE c.public_id = '%s' AND u.login = '%s';\n" \
+	    "$2" "$1"
+}
+
+# decide NAME ID DECISION [REASON]: the teacher NAME's decision on item ID
+# on its page /certify/ID; prints "STATUS LOCATION".
+decide() {
+	local name=$1 id=$2 token a
+	token=$(csrf "$name" "/certify/$id")
+	a=(--data-urlencode "decision=$3")
+	[ -n "${4:-}" ] && a+=(--data-urlencode "reason=$4")
+	req "$name" -o "$tmp/page" -w '%{http_code} %{redirect_url}' \
+	    "${a[@]}" --data-urlencode "csrf=$token" "$BASE/certify/$id"
+}
+
 # certify_sql ID / reject_sql ID REASON: a decision written directly, as
-# the teacher's page leaves it (with an unread result for the student).
+# the teacher's page leaves it (with an unread result for the student),
+# where many are needed and the page is not what is tested.
 certify_sql() {
 	root_sql "UPDATE items SET cert_state = 'certified', cert_at = UTC_TIMESTAMP(6), cert_notice = 1 WHERE public_id = '$1'"
 }
