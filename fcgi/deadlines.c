@@ -133,7 +133,8 @@ deadline_row(struct app *app, struct request *r, const char *kind,
 	if (form_error(f, DF_DEADLINE) != FORM_E_OK)
 		auth_field_error(app, r, row, "e_deadline", f, DF_DEADLINE);
 	else if (no->key != NULL)
-		(void)tval_set_str(row, "e_deadline", auth_msg(app, r, no->key));
+		(void)tval_set_str(
+		    row, "e_deadline", auth_msg(app, r, no->key));
 	return row;
 }
 
@@ -151,8 +152,8 @@ deadlines_terms(struct app *app, struct request *r, const struct db_res *res,
 	for (i = 0; i < db_res_rows(res); i++) {
 		if (deadlines_cert(app_db(app), r->auth->u.school_id,
 			(uint64_t)db_res_int(res, i, DT_ID), days, &d) != 1 ||
-		    windows_add_days(
-			db_res_get(res, i, DT_ENDS), days, def) != 0) {
+		    windows_add_days(db_res_get(res, i, DT_ENDS), days, def) !=
+			0) {
 			tval_free(rows);
 			return -1;
 		}
@@ -251,16 +252,16 @@ deadlines_get(struct app *app, struct request *r)
 {
 	struct tval *ctx = auth_page_ctx(app, r, "deadlines.title");
 
-	(void)auth_page_query(app, r, ctx,
-	    "set|extended|shortened|unchanged|reset", "deadlines");
+	(void)auth_page_query(
+	    app, r, ctx, "set|extended|shortened|unchanged|reset", "deadlines");
 	return deadlines_page(app, r, ctx, NULL, 200);
 }
 
 /* The audit detail of a change: the row's label, the old and new dates,
  * whether each is the default rule's, and which way it moved. */
 static void
-deadline_detail(struct buf *d, const struct deadline_target *t,
-    const char *old, int old_default, const char *new, int new_default)
+deadline_detail(struct buf *d, const struct deadline_target *t, const char *old,
+    int old_default, const char *new, int new_default)
 {
 	int c = strcmp(new, old);
 
@@ -269,10 +270,10 @@ deadline_detail(struct buf *d, const struct deadline_target *t,
 	buf_json_kv(d, t->k->name, t->label);
 	buf_json_kv(d, "old", old);
 	buf_json_kv(d, "new", new);
-	buf_puts(d, old_default ? ",\"old_default\":true"
-				: ",\"old_default\":false");
-	buf_puts(d, new_default ? ",\"new_default\":true"
-				: ",\"new_default\":false");
+	buf_puts(d,
+	    old_default ? ",\"old_default\":true" : ",\"old_default\":false");
+	buf_puts(d,
+	    new_default ? ",\"new_default\":true" : ",\"new_default\":false");
 	buf_json_kv(d, "change", c > 0 ? "extend" : c < 0 ? "shorten" : "same");
 	buf_putc(d, '}');
 }
@@ -402,8 +403,8 @@ deadline_term_post(struct app *app, struct request *r)
 	bad = str_copy(t.id, sizeof(t.id), db_res_get(row, 0, 1)) != 0 ||
 	    str_copy(t.label, sizeof(t.label), db_res_get(row, 0, 2)) != 0 ||
 	    str_copy(t.floor, sizeof(t.floor), db_res_get(row, 0, 3)) != 0 ||
-	    windows_add_days(t.floor, app->conf->certify_deadline_days,
-		t.default_date) != 0;
+	    windows_add_days(
+		t.floor, app->conf->certify_deadline_days, t.default_date) != 0;
 	db_res_free(row);
 	return bad ? RQ_ERROR : deadline_post(app, r, &t);
 }

@@ -38,8 +38,7 @@ static const struct form_field standin_fields[SF__MAX] = {
     /* Required by scope: course for a course, the others for a teacher
      * (checked by standins_post; the other scope's fields are ignored). */
     [SF_COURSE] = {"course", FORM_PATTERN, 0, 22, 22, REC_PUBLIC_ID},
-    [SF_FOR_TEACHER] = {"for_teacher", FORM_PATTERN, 0, 22, 22,
-	REC_PUBLIC_ID},
+    [SF_FOR_TEACHER] = {"for_teacher", FORM_PATTERN, 0, 22, 22, REC_PUBLIC_ID},
     [SF_STARTS] = {"starts_on", FORM_DATE, 0, 0, 0, NULL},
     [SF_ENDS] = {"ends_on", FORM_DATE, 0, 0, 0, NULL},
     [SF_CSRF] = {"csrf", FORM_PATTERN, FORM_REQUIRED, 43, 43, REC_CSRF},
@@ -58,7 +57,8 @@ static const size_t standin_refused_field[STANDIN_F__MAX] = {
 #define STANDINS_COLS                                                          \
 	"s.public_id, CONCAT(su.name, ' (', su.login, ')'), "                  \
 	"s.course_id IS NOT NULL, COALESCE(c.code, ''), "                      \
-	"COALESCE(c.name, ''), COALESCE(CONCAT(t.year, '-', t.semester), ''), " \
+	"COALESCE(c.name, ''), COALESCE(CONCAT(t.year, '-', t.semester), "     \
+	"''), "                                                                \
 	"COALESCE(CONCAT(fu.name, ' (', fu.login, ')'), ''), "                 \
 	"COALESCE(s.starts_on, ''), COALESCE(s.ends_on, ''), "                 \
 	"CONCAT(bu.name, ' (', bu.login, ')'), "                               \
@@ -135,8 +135,8 @@ standin_row(struct app *app, struct request *r, const struct db_res *res,
 	(void)tval_set_bool(
 	    row, "is_course", db_res_int(res, i, SC_IS_COURSE) != 0);
 	(void)tval_set_str(row, "state", standins_state_name(st));
-	str_printf(key, sizeof(key), "standins.state.%s",
-	    standins_state_name(st));
+	str_printf(
+	    key, sizeof(key), "standins.state.%s", standins_state_name(st));
 	(void)tval_set_str(row, "state_text", auth_msg(app, r, key));
 	return row;
 }
@@ -274,8 +274,10 @@ standin_create(struct app *app, struct request *r, struct tval *ctx,
 	rc = standins_create_tx(db, &n, &facts, why);
 	if (rc == 0) {
 		standins_detail(&facts, &d);
-		str_printf(target, sizeof(target), "standin:%s", facts.public_id);
-		rc = auth_audit_tx(db, r, "certify.standin_set", target, d.data);
+		str_printf(
+		    target, sizeof(target), "standin:%s", facts.public_id);
+		rc =
+		    auth_audit_tx(db, r, "certify.standin_set", target, d.data);
 	}
 	buf_free(&d);
 	if (rc == 0 && db_commit(db) == 0)
@@ -358,7 +360,8 @@ standin_revoke_post(struct app *app, struct request *r)
 	if (rc == 1) {
 		buf_init(&d);
 		standins_detail(&facts, &d);
-		str_printf(target, sizeof(target), "standin:%s", facts.public_id);
+		str_printf(
+		    target, sizeof(target), "standin:%s", facts.public_id);
 		if (auth_audit_tx(
 			db, r, "certify.standin_revoked", target, d.data) != 0)
 			rc = -1;

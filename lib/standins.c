@@ -67,8 +67,8 @@ standins_scope_parse(const char *s)
 }
 
 enum standin_state
-standins_state(int revoked, const char *starts_on, const char *ends_on,
-    const char *today)
+standins_state(
+    int revoked, const char *starts_on, const char *ends_on, const char *today)
 {
 	if (revoked)
 		return STANDIN_REVOKED;
@@ -81,6 +81,29 @@ standins_state(int revoked, const char *starts_on, const char *ends_on,
 	return STANDIN_IN_FORCE;
 }
 
+/* The one row sql selects for public id pub in the school (sql binds
+ * "public_id = ? AND school_id = ?"): 1 with it in *res (the caller frees
+ * it), 0 when there is none (a malformed id included), -1. */
+static int
+standin_find(struct db *db, const char *sql, uint64_t school_id,
+    const char *pub, struct db_res **res)
+{
+	struct db_param p[2];
+
+	*res = NULL;
+	if (pub == NULL || !ids_public_valid(pub))
+		return 0;
+	p[0] = DB_STR(pub);
+	p[1] = DB_INT((long long)school_id);
+	if ((*res = db_query(db, sql, p, 2)) == NULL)
+		return -1;
+	if (db_res_rows(*res) == 1)
+		return 1;
+	db_res_free(*res);
+	*res = NULL;
+	return 0;
+}
+
 /* A teacher of the school by public id, locked when lock is set:
  * 1 with their row id, login and whether they may stand in (teachers
  * status active, account not disabled); 0 when there is none; -1. */
@@ -88,15 +111,10 @@ static int
 standin_teacher(struct db *db, uint64_t school_id, const char *pub, int lock,
     uint64_t *id, char login[33], int *active)
 {
-	struct db_param p[2];
 	struct db_res *res;
-	int found;
+	int rc;
 
-	if (pub == NULL || !ids_public_valid(pub))
-		return 0;
-	p[0] = DB_STR(pub);
-	p[1] = DB_INT((long long)school_id);
-	res = db_query(db,
+	rc = standin_find(db,
 	    lock ? "SELECT t.id, u.login, t.status = 'active' AND u.status <> "
 		   "'disabled' FROM teachers t JOIN users u ON u.id = "
 		   "t.user_id WHERE t.public_id = ? AND t.school_id = ? FOR "
@@ -104,56 +122,46 @@ standin_teacher(struct db *db, uint64_t school_id, const char *pub, int lock,
 		 : "SELECT t.id, u.login, t.status = 'active' AND u.status <> "
 		   "'disabled' FROM teachers t JOIN users u ON u.id = "
 		   "t.user_id WHERE t.public_id = ? AND t.school_id = ?",
-	    p, 2);
-	if (res == NULL)
-		return -1;
-	found = db_res_rows(res) == 1;
-	if (found) {
-		*id = (uint64_t)db_res_int(res, 0, 0);
-		(void)str_copy(login, 33, db_res_get(res, 0, 1));
-		*active = db_res_int(res, 0, 2) != 0;
-	}
+	    school_id, pub, &res);
+	if (rc != 1)
+		return rc;
+	*id = (uint64_t)db_res_int(res, 0, 0);
+	(void)str_copy(login, 33, db_res_get(res, 0, 1));
+	*active = db_res_int(res, 0, 2) != 0;
 	db_res_free(res);
-	return found;
+	return 1;
 }
 
 /* A course of the school by public id: 1 with its row id, code and term
  * label; 0 when none; -1. */
 static int
-standin_course(struct db *db, uint64_t school_id, const char *pub,
-    uint64_t *id, struct standin_facts *facts)
+standin_course(struct db *db, uint64_t school_id, const char *pub, uint64_t *id,
+    struct standin_facts *facts)
 {
-	struct db_param p[2];
 	struct db_res *res;
-	int found;
+	int rc;
 
-	if (pub == NULL || !ids_public_valid(pub))
-		return 0;
-	p[0] = DB_STR(pub);
-	p[1] = DB_INT((long long)school_id);
-	res = db_query(db,
+	rc = standin_find(db,
 	    "SELECT c.id, c.code, CONCAT(t.year, '-', t.semester) FROM "
 	    "courses c JOIN terms t ON t.id = c.term_id WHERE c.public_id = ? "
 	    "AND c.school_id = ?",
-	    p, 2);
-	if (res == NULL)
-		return -1;
-	found = db_res_rows(res) == 1;
-	if (found) {
-		*id = (uint64_t)db_res_int(res, 0, 0);
-		(void)str_copy(facts->course_code, sizeof(facts->course_code),
-		    db_res_get(res, 0, 1));
-		(void)str_copy(facts->course_term, sizeof(facts->course_term),
-		    db_res_get(res, 0, 2));
-	}
+	    school_id, pub, &res);
+	if (rc != 1)
+		return rc;
+	*id = (uint64_t)db_res_int(res, 0, 0);
+	(void)str_copy(facts->course_code, sizeof(facts->course_code),
+	    db_res_get(res, 0, 1));
+	(void)str_copy(facts->course_term, sizeof(facts->course_term),
+	    db_res_get(res, 0, 2));
 	db_res_free(res);
-	return found;
+	return 1;
 }
 
-/* 1 when the query with params p finds a row, 0 when not, -1. */
+/* Refuses field with r (*why) when the query finds a row: 1 then, 0 when
+ * it finds none, -1. */
 static int
-standin_exists(
-    struct db *db, const char *sql, const struct db_param *p, size_t n)
+standin_refuse_if(struct db *db, const char *sql, const struct db_param *p,
+    size_t n, enum standin_refusal *why, enum standin_refusal r)
 {
 	struct db_res *res = db_query(db, sql, p, n);
 	int found;
@@ -162,6 +170,8 @@ standin_exists(
 		return -1;
 	found = db_res_rows(res) > 0;
 	db_res_free(res);
+	if (found)
+		*why = r;
 	return found;
 }
 
@@ -187,33 +197,24 @@ standin_check_course(struct db *db, const struct standin_new *n, uint64_t sid,
 		return 0;
 	p[0] = DB_INT((long long)*cid);
 	p[1] = DB_INT((long long)sid);
-	rc = standin_exists(db,
+	rc = standin_refuse_if(db,
 	    "SELECT 1 FROM course_teachers WHERE course_id = ? AND "
 	    "teacher_id = ?",
-	    p, 2);
-	if (rc < 0)
-		return -1;
-	if (rc == 1) {
-		why[STANDIN_F_STANDIN] = STANDIN_R_OWN_COURSE;
-		return 0;
-	}
-	rc = standin_exists(db,
-	    "SELECT 1 FROM cert_standins WHERE course_id = ? AND "
-	    "standin_teacher_id = ? AND revoked_at IS NULL",
-	    p, 2);
-	if (rc < 0)
-		return -1;
-	if (rc == 1)
-		why[STANDIN_F_STANDIN] = STANDIN_R_DUP_COURSE;
-	return 0;
+	    p, 2, &why[STANDIN_F_STANDIN], STANDIN_R_OWN_COURSE);
+	if (rc == 0)
+		rc = standin_refuse_if(db,
+		    "SELECT 1 FROM cert_standins WHERE course_id = ? AND "
+		    "standin_teacher_id = ? AND revoked_at IS NULL",
+		    p, 2, &why[STANDIN_F_STANDIN], STANDIN_R_DUP_COURSE);
+	return rc < 0 ? -1 : 0;
 }
 
 /* The checks of a teacher's assignment: the teacher exists and is not the
  * stand-in, the dates are in order, and no assignment of the same pair
  * that is not revoked shares a day with them. 0 checked, -1. */
 static int
-standin_check_teacher(struct db *db, const struct standin_new *n,
-    uint64_t sid, uint64_t *fid, struct standin_facts *facts,
+standin_check_teacher(struct db *db, const struct standin_new *n, uint64_t sid,
+    uint64_t *fid, struct standin_facts *facts,
     enum standin_refusal why[STANDIN_F__MAX])
 {
 	struct db_param p[4];
@@ -241,16 +242,12 @@ standin_check_teacher(struct db *db, const struct standin_new *n,
 	p[1] = DB_INT((long long)sid);
 	p[2] = DB_STR(n->ends_on);
 	p[3] = DB_STR(n->starts_on);
-	rc = standin_exists(db,
+	rc = standin_refuse_if(db,
 	    "SELECT 1 FROM cert_standins WHERE for_teacher_id = ? AND "
 	    "standin_teacher_id = ? AND revoked_at IS NULL AND starts_on <= ? "
 	    "AND ends_on >= ?",
-	    p, 4);
-	if (rc < 0)
-		return -1;
-	if (rc == 1)
-		why[STANDIN_F_STANDIN] = STANDIN_R_DUP_TEACHER;
-	return 0;
+	    p, 4, &why[STANDIN_F_STANDIN], STANDIN_R_DUP_TEACHER);
+	return rc < 0 ? -1 : 0;
 }
 
 static int
@@ -299,8 +296,8 @@ standins_create_tx(struct db *db, const struct standin_new *n,
 		log_error("standins: a teacher's assignment without its dates");
 		return -1;
 	}
-	rc = standin_teacher(
-	    db, n->school_id, n->standin, 1, &sid, facts->standin_login, &active);
+	rc = standin_teacher(db, n->school_id, n->standin, 1, &sid,
+	    facts->standin_login, &active);
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
@@ -339,17 +336,13 @@ static int
 standin_facts_load(struct db *db, uint64_t school_id, const char *public_id,
     struct standin_facts *facts)
 {
-	struct db_param p[2] = {
-	    DB_STR(public_id), DB_INT((long long)school_id)};
-	struct db_res *res = db_query(db, standin_facts_sql, p, 2);
-	int rc = -1;
+	struct db_res *res;
+	int rc;
 
-	if (res == NULL)
-		return -1;
-	if (db_res_rows(res) != 1) {
-		rc = 0;
-		goto out;
-	}
+	rc = standin_find(db, standin_facts_sql, school_id, public_id, &res);
+	if (rc != 1)
+		return rc;
+	rc = -1;
 	if (str_copy(facts->public_id, sizeof(facts->public_id),
 		db_res_get(res, 0, 0)) != 0 ||
 	    str_copy(facts->standin_login, sizeof(facts->standin_login),
@@ -385,7 +378,7 @@ standins_revoke_tx(struct db *db, uint64_t school_id, const char *public_id,
 
 	memset(facts, 0, sizeof(*facts));
 	if (public_id == NULL || !ids_public_valid(public_id))
-		return 0;
+		return 0; /* before the UPDATE: nothing to look for */
 	/* The UPDATE takes the row's lock: of two revocations, one changes
 	 * it and the other finds it already revoked. */
 	p[0] = DB_INT((long long)by);

@@ -49,10 +49,12 @@ enum standin_refusal {
 	STANDIN_R_INACTIVE, /* the stand-in left, or their account is off */
 	STANDIN_R_NO_COURSE, /* likewise for a course */
 	STANDIN_R_OWN_COURSE, /* the stand-in teaches the course */
-	STANDIN_R_SELF, /* the stand-in is the teacher they would stand in for */
+	STANDIN_R_SELF, /* the stand-in is the teacher they would stand in for
+			 */
 	STANDIN_R_ORDER, /* ends_on is before starts_on */
 	STANDIN_R_DUP_COURSE, /* already stands in for the course */
-	STANDIN_R_DUP_TEACHER, /* already for the teacher over some of the days */
+	STANDIN_R_DUP_TEACHER, /* already for the teacher over some of the days
+				*/
 	STANDIN_R__MAX
 };
 
@@ -68,8 +70,8 @@ int standins_scope_parse(const char *s);
  * revoked; a course's (starts_on and ends_on NULL or "") is in force until
  * revoked; a teacher's by where today falls in starts_on..ends_on, both
  * inclusive. */
-enum standin_state standins_state(int revoked, const char *starts_on,
-    const char *ends_on, const char *today);
+enum standin_state standins_state(
+    int revoked, const char *starts_on, const char *ends_on, const char *today);
 
 /* A new assignment as the admin asked for it: public ids of the school's
  * teachers and course; course for STANDIN_SCOPE_COURSE, for_teacher and
@@ -115,8 +117,8 @@ int standins_create_tx(struct db *db, const struct standin_new *n,
  * assignment in the school (a malformed id included); -1 on a database
  * error.
  */
-int standins_revoke_tx(struct db *db, uint64_t school_id,
-    const char *public_id, uint64_t by, struct standin_facts *facts);
+int standins_revoke_tx(struct db *db, uint64_t school_id, const char *public_id,
+    uint64_t by, struct standin_facts *facts);
 
 /* The audit detail of an assignment, a JSON object appended to d:
  * {"standin":login,"scope":"course","course":code,"term":"114-1"} or

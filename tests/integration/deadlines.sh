@@ -13,17 +13,8 @@
 RUNID="dl$RANDOM$RANDOM"
 . "$(dirname "$0")/admin_helpers.bash"
 . "$(dirname "$0")/records_helpers.bash"
+. "$(dirname "$0")/term_helpers.bash"
 
-# day N: the Taiwan date N days from today; plus DATE N: N days after DATE.
-day() { TZ=Asia/Taipei date -d "$1 days" +%Y-%m-%d; }
-plus() { date -u -d "$1 $2 days" +%Y-%m-%d; }
-term() {
-	local pub
-	pub=$(new_public_id)
-	app_sql "INSERT INTO terms (public_id, school_id, year, semester, starts_on, ends_on)
-	    SELECT '$pub', id, $2, $3, '$4', '$5' FROM schools WHERE code = '$1'" || return 1
-	printf '%s\n' "$pub"
-}
 # conf_in SECTION KEY: a "key: value" under "section:" of the stack's conf.
 conf_in() {
 	awk -v s="$1:" -v k="$2:" '$0 ~ "^" s { w = 1; next } /^[^ #]/ { w = 0 }
@@ -34,9 +25,10 @@ sel_row() { app_sql "SELECT d.deadline FROM selection_deadlines d JOIN schools s
 # card_of ID: a term's (term-PUB) or year's (year-Y) card on the last page.
 card_of() { printf '%s' "$PAGE" | tr '\n' ' ' | sed -n "s/.*\(<section class=\"card stack\" id=\"$1\".*\)/\1/p" | sed 's/<\/section>.*//'; }
 error_of() { form_body | sed -n "s/.*<p class=\"field-error\" id=\"deadline-$1-error\">\([^<]*\)<.*/\1/p" | head -n 1; }
-# way OLD NEW: the notice word of a move from OLD to NEW.
-way() { if [[ $2 > $1 ]]; then echo extended; elif [[ $2 < $1 ]]; then echo shortened; else echo set; fi; }
+# change OLD NEW: which way a deadline moved (the audit detail);
+# way OLD NEW: the notice word of that move.
 change() { if [[ $2 > $1 ]]; then echo extend; elif [[ $2 < $1 ]]; then echo shorten; else echo same; fi; }
+way() { case $(change "$1" "$2") in extend) echo extended ;; shorten) echo shortened ;; *) echo set ;; esac; }
 
 DAYS=$(conf_in certify deadline_days)
 : "${DAYS:=21}"

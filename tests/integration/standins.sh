@@ -14,9 +14,8 @@
 RUNID="si$RANDOM$RANDOM"
 . "$(dirname "$0")/admin_helpers.bash"
 . "$(dirname "$0")/records_helpers.bash"
+. "$(dirname "$0")/term_helpers.bash"
 
-# day N: the Taiwan date N days from today.
-day() { TZ=Asia/Taipei date -d "$1 days" +%Y-%m-%d; }
 # teacher NAME SCHOOL: a teacher's account (not activated) and records row.
 teacher() {
 	L user add --school "$2" --role teacher --login "$(login_of "$1")" --name "教師$1" >/dev/null &&
@@ -37,13 +36,6 @@ course() {
 	    INSERT INTO course_teachers (course_id, teacher_id)
 	    SELECT c.id, t.id FROM courses c, teachers t JOIN users u ON u.id = t.user_id
 	    WHERE c.public_id = '$pub' AND u.login = '$(login_of "$5")'" || return 1
-	printf '%s\n' "$pub"
-}
-term() {
-	local pub
-	pub=$(new_public_id)
-	app_sql "INSERT INTO terms (public_id, school_id, year, semester, starts_on, ends_on)
-	    SELECT '$pub', id, $2, $3, '$4', '$5' FROM schools WHERE code = '$1'" || return 1
 	printf '%s\n' "$pub"
 }
 n_rows() { app_sql "SELECT COUNT(*) FROM cert_standins s JOIN schools c ON c.id = s.school_id WHERE c.code = '$sa'"; }
