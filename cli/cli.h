@@ -53,6 +53,17 @@ int cmd_jobs_retry(const struct conf *c, int argc, char **argv);
 int cmd_jobs_workers(const struct conf *c, int argc, char **argv);
 int cmd_jobs_probe(const struct conf *c, int argc, char **argv);
 
+/* cli/cmd_pki.c: the school platform's signing key. `pki init-school
+ * [--cn HOST] [--org NAME] [--out DIR]` creates it once (secrets file,
+ * platform_keys, request and self-signed certificate; a second run only
+ * completes what is missing); `pki show` exits 1 when it is not set up or
+ * matches no platform_keys row; `verify-cert [--text] ITEM` exits 0 when
+ * every decision verifies, 1 when one fails or the current one is stale,
+ * 2 for no such item, a usage or a database error. */
+int cmd_pki_init_school(const struct conf *c, int argc, char **argv);
+int cmd_pki_show(const struct conf *c, int argc, char **argv);
+int cmd_verify_cert(const struct conf *c, int argc, char **argv);
+
 /* Identifiers and secrets that the runner must put into SQL text: account
  * names and database names ([A-Za-z0-9_], 1..64), grant hosts
  * ([A-Za-z0-9_.%:-], 1..255) and passwords (printable ASCII without quote,

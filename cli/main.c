@@ -55,6 +55,13 @@ static const struct cli_cmd main_cmds[] = {
 	"            worker processes on every host"},
     {"jobs probe", cmd_jobs_probe,
 	"[N] [--sleep MS]  enqueue N probe jobs (a test of the queue)"},
+    {"pki init-school", cmd_pki_init_school,
+	"[--cn HOST] [--org NAME] [--out DIR]  create the platform's "
+	"signing key (once)"},
+    {"pki show", cmd_pki_show,
+	"                the signing key and its platform_keys row"},
+    {"verify-cert", cmd_verify_cert,
+	"[--text] ITEM   verify an item's signed certification decisions"},
     {"help", main_help, "                    this text"},
 };
 

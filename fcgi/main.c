@@ -35,6 +35,7 @@
 #include "pool.h"
 #include "request.h"
 #include "router.h"
+#include "sign.h"
 #include "store.h"
 #include "template.h"
 
@@ -84,6 +85,8 @@ struct main_loaded {
 	struct categories *categories;
 	unsigned char data_key[CRYPTO_KEY_LEN];
 	unsigned char lookup_key[CRYPTO_KEY_LEN];
+	struct sign_key *sign_key; /* NULL while signing.school_key is "" */
+	char sign_key_id[SIGN_HEX_LEN + 1];
 };
 
 static void
@@ -93,7 +96,33 @@ main_loaded_free(struct main_loaded *l)
 	i18n_free(l->msgs);
 	blocklist_free(l->blocklist);
 	categories_free(l->categories);
+	sign_key_free(l->sign_key);
 	OPENSSL_cleanse(l, sizeof(*l));
+}
+
+/* The platform's signing key of signing.school_key into l, with its id;
+ * none (and no error) while the secrets file has none. */
+static int
+main_load_sign_key(
+    const struct conf *c, struct main_loaded *l, char *err, size_t errlen)
+{
+	unsigned char pub[SIGN_PUB_LEN];
+
+	if (c->secret_school_key == NULL || c->secret_school_key[0] == '\0')
+		return 0;
+	if ((l->sign_key = sign_key_from_hex(c->secret_school_key)) == NULL ||
+	    sign_key_public(l->sign_key, pub) != 0) {
+		str_printf(err, errlen,
+		    "%s: signing.school_key must be 64 hexadecimal digits",
+		    c->secrets_file);
+		return -1;
+	}
+	sign_key_id(pub, l->sign_key_id);
+	if (l->sign_key_id[0] == '\0') {
+		str_printf(err, errlen, "cannot compute the signing key's id");
+		return -1;
+	}
+	return 0;
 }
 
 /* The privacy notice of the configured version must exist in both
@@ -138,6 +167,8 @@ main_load(const struct conf *c, struct main_loaded *l, char *err, size_t errlen)
 		    c->secrets_file);
 		goto fail;
 	}
+	if (main_load_sign_key(c, l, err, errlen) != 0)
+		goto fail;
 	return 0;
 fail:
 	main_loaded_free(l);
@@ -158,6 +189,17 @@ main_loaded_install(struct app *app, struct main_loaded *l)
 	app->categories = l->categories;
 	memcpy(app->data_key, l->data_key, sizeof(app->data_key));
 	memcpy(app->lookup_key, l->lookup_key, sizeof(app->lookup_key));
+	sign_key_free(app->sign_key);
+	app->sign_key = l->sign_key;
+	memcpy(app->sign_key_id, l->sign_key_id, sizeof(app->sign_key_id));
+	if (app->sign_key == NULL)
+		log_warn("%s",
+		    "signing.school_key is not set: certification "
+		    "decisions are refused until `licheng pki "
+		    "init-school`");
+	else
+		log_info("certification decisions are signed with key id %s",
+		    app->sign_key_id);
 	OPENSSL_cleanse(l, sizeof(*l));
 }
 
@@ -667,6 +709,7 @@ done:
 	blocklist_free(app.blocklist);
 	categories_free(app.categories);
 	store_free(app.store);
+	sign_key_free(app.sign_key);
 	OPENSSL_cleanse(app.data_key, sizeof(app.data_key));
 	OPENSSL_cleanse(app.lookup_key, sizeof(app.lookup_key));
 	conf_free(app.conf);

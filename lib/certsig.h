@@ -105,6 +105,11 @@ struct certsig_entry {
 	char key_id[SIGN_HEX_LEN + 1];
 	int current; /* items.cert_id names it */
 	enum certsig_result result;
+	char signature[SIGN_SIG_HEX_LEN + 1]; /* as recorded */
+	/* The canonical text rebuilt from the columns (NULL when they do not
+	 * fit its form), owned by the report: `verify-cert --text` prints
+	 * it, so that it can be checked with other tools. */
+	char *text;
 };
 
 struct certsig_report {

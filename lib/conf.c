@@ -273,6 +273,9 @@ static const struct conf_key conf_secret_keys[] = {
 	    64, HEX_CHARS, "64 hexadecimal digits (256 bits; gen-secrets)"),
 	K_STR("keys.lookup", secret_lookup_key, CK_SECRET | CK_REQUIRED, NULL,
 	    64, 64, HEX_CHARS, "64 hexadecimal digits (256 bits; gen-secrets)"),
+	K_STR("signing.school_key", secret_school_key, CK_SECRET, NULL, 64,
+	    64, HEX_CHARS,
+	    "64 hexadecimal digits (written by licheng pki init-school)"),
 };
 // clang-format on
 

@@ -105,6 +105,47 @@ check "worker cannot UPDATE items" denied worker "$(tx "UPDATE items SET descrip
 check "worker cannot INSERT item_files" denied worker "$(tx "INSERT INTO item_files (public_id) VALUES ('x')")"
 check "worker cannot change upload_windows" denied worker "$(tx "DELETE FROM upload_windows WHERE term_id = 0")"
 
+# Certification (0007): the platform's keys are written only by the
+# migrations account (`licheng pki init-school`); a signed decision is
+# inserted, later marked superseded, and never rewritten or deleted; the
+# worker reads what central submission will carry and changes none of it.
+# An INSERT ... SELECT of no rows needs the right but writes nothing.
+none() { printf 'INSERT INTO %s SELECT * FROM %s WHERE 0' "$1" "$1"; }
+check "migrate can INSERT platform_keys" sql_as migrate "$(tx "$(none platform_keys)")"
+check "app can SELECT platform_keys" sql_as app "SELECT COUNT(*) FROM platform_keys"
+check "app cannot INSERT platform_keys" denied app "$(tx "$(none platform_keys)")"
+check "app cannot UPDATE platform_keys" denied app "$(tx "UPDATE platform_keys SET retired_at = NOW() WHERE id = 0")"
+check "app cannot DELETE platform_keys" denied app "$(tx "DELETE FROM platform_keys WHERE id = 0")"
+check "app can INSERT certifications" sql_as app "$(tx "$(none certifications)")"
+check "app can UPDATE certifications.superseded_at" sql_as app \
+    "$(tx "UPDATE certifications SET superseded_at = NOW(6) WHERE id = 0")"
+for col in decision decided_at signature reason key_id teacher_id item_id; do
+	check "app cannot UPDATE certifications.$col" denied app \
+	    "$(tx "UPDATE certifications SET $col = $col WHERE id = 0")"
+done
+check "app cannot DELETE certifications" denied app "$(tx "DELETE FROM certifications WHERE id = 0")"
+check "app can INSERT certification_files" sql_as app "$(tx "$(none certification_files)")"
+check "app cannot UPDATE certification_files" denied app \
+    "$(tx "UPDATE certification_files SET sha256 = sha256 WHERE certification_id = 0")"
+check "app cannot DELETE certification_files" denied app \
+    "$(tx "DELETE FROM certification_files WHERE certification_id = 0")"
+check "app can UPDATE cert_standins" sql_as app "$(tx "UPDATE cert_standins SET revoked_at = NOW(6) WHERE id = 0")"
+check "app cannot DELETE cert_standins" denied app "$(tx "DELETE FROM cert_standins WHERE id = 0")"
+check "app can change cert_deadlines" sql_as app "$(tx "DELETE FROM cert_deadlines WHERE term_id = 0")"
+check "app can change selection_deadlines" sql_as app "$(tx "DELETE FROM selection_deadlines WHERE school_id = 0")"
+check "app can UPDATE items.cert_id and selected_at" sql_as app \
+    "$(tx "UPDATE items SET cert_id = cert_id, cert_notice = 0, selected_at = selected_at WHERE id = 0")"
+for t in platform_keys certifications certification_files cert_standins cert_deadlines selection_deadlines; do
+	check "worker can SELECT $t" sql_as worker "SELECT COUNT(*) FROM $t"
+	check "worker cannot INSERT $t" denied worker "$(tx "$(none "$t")")"
+	check "worker cannot DELETE $t" denied worker "$(tx "DELETE FROM $t WHERE 0")"
+done
+check "worker cannot UPDATE certifications.superseded_at" denied worker \
+    "$(tx "UPDATE certifications SET superseded_at = NOW(6) WHERE id = 0")"
+check "worker cannot UPDATE platform_keys" denied worker "$(tx "UPDATE platform_keys SET retired_at = NOW() WHERE id = 0")"
+check "audit cannot read certifications" denied audit "SELECT COUNT(*) FROM certifications"
+check "audit cannot read platform_keys" denied audit "SELECT COUNT(*) FROM platform_keys"
+
 # central
 check "central can use its own database" central_sql "SELECT 1"
 check "central cannot connect to the licheng database" denied central "SELECT 1"

@@ -445,6 +445,39 @@ test_secrets(void)
 	CHECK(text_fails_at(secrets_path, base, 2, 3,
 	    "unknown key \"database.app_pasword\"; did you mean "
 	    "\"database.app_password\"?"));
+
+	/* signing.school_key (written by `licheng pki init-school`): ""
+	 * until then, 64 lower-case hex digits after, anything else refused
+	 * without its value in the message. */
+	write_file(secrets_path, valid_secrets, strlen(valid_secrets), 0600);
+	c = load_text(base, err, sizeof(err));
+	CHECK(c != NULL && strcmp(c->secret_school_key, "") == 0);
+	conf_free(c);
+	{
+		char text[sizeof(valid_secrets) + 200];
+
+		snprintf(text, sizeof(text), "%ssigning:\n  school_key: "
+		    "\"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac03"
+		    "1cae7f60\"\n", valid_secrets);
+		write_secrets(text);
+		c = load_text(base, err, sizeof(err));
+		CHECK_MSG(c != NULL && strcmp(c->secret_school_key,
+		    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031"
+		    "cae7f60") == 0, "%s", err);
+		conf_free(c);
+		snprintf(text, sizeof(text), "%ssigning:\n  school_key: "
+		    "9d61b19deffd5a60\n", valid_secrets);
+		write_secrets(text);
+		CHECK(load_text(base, err, sizeof(err)) == NULL &&
+		    strstr(err, "signing.school_key") != NULL &&
+		    strstr(err, "9d61b19deffd5a60") == NULL);
+		snprintf(text, sizeof(text), "%ssigning:\n  school_key: "
+		    "9D61B19DEFFD5A60BA844AF492EC2CC44449C5697B326919703BAC031"
+		    "CAE7F60\n", valid_secrets);
+		write_secrets(text);
+		CHECK(load_text(base, err, sizeof(err)) == NULL &&
+		    strstr(err, "signing.school_key") != NULL);
+	}
 	write_file(secrets_path, valid_secrets, strlen(valid_secrets), 0600);
 }
 
