@@ -1,9 +1,10 @@
 /*
  * files: downloads of stored files (GET /files/:id, the public id of an
  * item_files row). It counts every attempt against the reader's download
- * limit, decides who may read the file — the owner student; a teacher of
- * the item's course once the item's objects are verified and scanned
- * clean; the school's admin; central staff once the item is submitted —
+ * limit, decides who may read the file — the owner student; a teacher who
+ * may certify the item (its course's teacher, or a stand-in: lib/certify)
+ * once the item's objects are verified and scanned clean; the school's
+ * admin; central staff once the item is submitted —
  * audits the download, and hands the bytes to nginx with X-Accel-Redirect
  * to an internal location of the store. A primary copy that is missing is
  * served from the replica, with an alert and a repair job.
@@ -20,6 +21,7 @@
 
 #include "app.h"
 #include "auth.h"
+#include "certify.h"
 #include "conf.h"
 #include "db.h"
 #include "files.h"
@@ -325,7 +327,8 @@ enum {
 /* A file with its item, owner and object: FC_UNCHECKED counts the item's
  * current files whose object is not yet verified and scanned clean (a
  * teacher sees the item only when it is 0); FC_TEACHES says whether the
- * reader (the first parameter) is an active teacher of the item's course. */
+ * reader may certify the item's course today (CERTIFY_COURSES_SQL, whose
+ * parameters come first): its active teacher, or a stand-in. */
 #define FILES_SELECT                                                           \
 	"SELECT f.sha256, f.mime, f.original_name, f.replaced_at IS NOT "      \
 	"NULL, i.public_id, i.school_id, i.kind, i.submitted_at IS NOT NULL, " \
@@ -335,10 +338,9 @@ enum {
 	"JOIN objects o2 ON o2.sha256 = f2.sha256 WHERE f2.item_id = i.id "    \
 	"AND f2.replaced_at IS NULL AND NOT COALESCE(o2.verified_at IS NOT "   \
 	"NULL AND o2.verify_result IN ('ok', 'repaired') AND o2.scan_result "  \
-	"= 'clean' AND o2.quarantined_at IS NULL, 0)), EXISTS (SELECT 1 FROM " \
-	"course_teachers ct JOIN teachers t ON t.id = ct.teacher_id WHERE "    \
-	"ct.course_id = i.course_id AND t.school_id = i.school_id AND "        \
-	"t.status = 'active' AND t.user_id = ?) FROM item_files f JOIN items " \
+	"= 'clean' AND o2.quarantined_at IS NULL, 0)), COALESCE(i.course_id "  \
+	"IN (SELECT m.course_id FROM (" CERTIFY_COURSES_SQL ") m), 0) FROM "   \
+	"item_files f JOIN items "                                             \
 	"i ON i.id = f.item_id AND i.school_id = f.school_id JOIN students s " \
 	"ON s.id = i.student_id AND s.school_id = i.school_id JOIN objects o " \
 	"ON o.sha256 = f.sha256 WHERE f.public_id = ? "
@@ -393,12 +395,18 @@ static struct db_res *
 files_find(struct app *app, struct request *r, const char *pub)
 {
 	const struct user *u = &r->auth->u;
-	struct db_param p[3] = {DB_INT((long long)u->id), DB_STR(pub),
-	    DB_INT((long long)u->school_id)};
+	struct db_param p[CERTIFY_COURSES_NPARAMS + 2];
+	char today[WINDOW_DATE_LEN + 1];
 
+	windows_today(today);
+	certify_courses_params(p, u->school_id, u->id, today);
+	p[CERTIFY_COURSES_NPARAMS] = DB_STR(pub);
+	p[CERTIFY_COURSES_NPARAMS + 1] = DB_INT((long long)u->school_id);
 	if (u->role == ROLE_CENTRAL_STAFF)
-		return db_query(app_db(app), files_central_sql, p, 2);
-	return db_query(app_db(app), files_school_sql, p, 3);
+		return db_query(app_db(app), files_central_sql, p,
+		    CERTIFY_COURSES_NPARAMS + 1);
+	return db_query(
+	    app_db(app), files_school_sql, p, CERTIFY_COURSES_NPARAMS + 2);
 }
 
 /* Audits an attempt on the file pub (res: its look-up) as event with

@@ -1464,10 +1464,10 @@ it_change_refused(struct app *app, struct request *r, const struct item *it,
 }
 
 /* The audit row of a dropped certification, in the change's
- * transaction. */
+ * transaction; unticked: the item's tick went with it. */
 static int
-it_audit_cert_removed(
-    struct db *db, const struct request *r, const char *target, const char *by)
+it_audit_cert_removed(struct db *db, const struct request *r,
+    const char *target, const char *by, int unticked)
 {
 	struct buf d;
 	int rc;
@@ -1476,6 +1476,8 @@ it_audit_cert_removed(
 	buf_putc(&d, '{');
 	buf_json_kv(&d, "was", "certified");
 	buf_json_kv(&d, "by", by);
+	if (unticked)
+		buf_puts(&d, ",\"unticked\":true");
 	buf_putc(&d, '}');
 	rc = auth_audit_tx(db, r, "item.certification_removed", target, d.data);
 	buf_free(&d);
@@ -1502,12 +1504,12 @@ it_change_record(struct app *app, struct request *r, const struct item *it,
 	enum items_change rc;
 	char target[64], to[80];
 	struct buf d;
-	int ok;
+	int ok, unticked = 0;
 
 	if (db_begin(db) != 0)
 		return RQ_UNAVAILABLE;
 	rc = items_change_tx(db, it, r->auth->u.id, description, files, nfiles,
-	    confirmed, &was, &jobs);
+	    confirmed, &was, &unticked, &jobs);
 	if (rc != ITEMS_CHANGED) {
 		(void)db_rollback(db);
 		return it_change_refused(app, r, it, rc);
@@ -1517,7 +1519,8 @@ it_change_record(struct app *app, struct request *r, const struct item *it,
 	it_audit_detail(&d, NULL, NULL, files, nfiles, description != NULL);
 	ok = auth_audit_tx(db, r, "item.change", target, d.data) == 0 &&
 	    (was != ITEM_CERT_CERTIFIED ||
-		it_audit_cert_removed(db, r, target, "change") == 0) &&
+		it_audit_cert_removed(db, r, target, "change", unticked) ==
+		    0) &&
 	    db_commit(db) == 0;
 	buf_free(&d);
 	if (!ok) {
@@ -1614,7 +1617,7 @@ item_delete_post(struct app *app, struct request *r)
 	uint64_t student = 0;
 	char target[64];
 	enum request_outcome o = it_find(app, r, &student, &it);
-	int confirmed, ok;
+	int confirmed, ok, unticked = 0;
 
 	if (o != RQ_OK)
 		return o;
@@ -1636,7 +1639,7 @@ item_delete_post(struct app *app, struct request *r)
 		o = RQ_UNAVAILABLE;
 		goto out;
 	}
-	rc = items_delete_tx(db, &it, confirmed, &was);
+	rc = items_delete_tx(db, &it, confirmed, &was, &unticked);
 	if (rc != ITEMS_CHANGED) {
 		(void)db_rollback(db);
 		o = it_change_refused(app, r, &it, rc);
@@ -1645,7 +1648,8 @@ item_delete_post(struct app *app, struct request *r)
 	str_printf(target, sizeof(target), "item:%s", it.public_id);
 	ok = auth_audit_tx(db, r, "item.delete", target, NULL) == 0 &&
 	    (was != ITEM_CERT_CERTIFIED ||
-		it_audit_cert_removed(db, r, target, "delete") == 0) &&
+		it_audit_cert_removed(db, r, target, "delete", unticked) ==
+		    0) &&
 	    db_commit(db) == 0;
 	if (!ok) {
 		(void)db_rollback(db);

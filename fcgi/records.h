@@ -54,6 +54,12 @@ int rec_end_tx(struct db *db, int rc);
 int
 rec_change(struct app *app, const struct request *r, const struct rec_stmt *st,
     size_t n, const char *event, const char *target, const char *detail);
+/* The audit event of the signed-in user's request: actor, role, school,
+ * address, and event, target and detail (any may be NULL, to be filled in
+ * later), outcome "success". */
+struct audit_event;
+void rec_event(const struct request *r, struct audit_event *ev,
+    const char *event, const char *target, const char *detail);
 /* The same in its own transaction, for views (personal_data.view). The
  * page must not be shown when it fails. 0/-1. */
 int rec_audit_view(struct app *app, const struct request *r, const char *target,
@@ -156,6 +162,10 @@ const char *rec_word(
  * from base (a path with its query so far, ending in '?' or not). */
 void rec_pages(struct app *app, struct request *r, struct tval *ctx,
     const char *key_total, long long total, long page, const char *base);
+/* The same for a list of page_size rows a page (certify.page_size). */
+void rec_pages_sized(struct app *app, struct request *r, struct tval *ctx,
+    const char *key_total, long long total, long page, const char *base,
+    long page_size);
 
 /* Today's date in Taiwan (UTC+8) as YYYY-MM-DD. */
 void rec_today(char out[11]);

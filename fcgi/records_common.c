@@ -26,8 +26,7 @@
 #include "template.h"
 #include "util.h"
 
-/* The audit event of the signed-in admin's request. */
-static void
+void
 rec_event(const struct request *r, struct audit_event *ev, const char *event,
     const char *target, const char *detail)
 {
@@ -247,8 +246,17 @@ void
 rec_pages(struct app *app, struct request *r, struct tval *ctx,
     const char *key_total, long long total, long page, const char *base)
 {
+	rec_pages_sized(
+	    app, r, ctx, key_total, total, page, base, REC_PAGE_SIZE);
+}
+
+void
+rec_pages_sized(struct app *app, struct request *r, struct tval *ctx,
+    const char *key_total, long long total, long page, const char *base,
+    long page_size)
+{
 	char text[256];
-	long pages = (long)((total + REC_PAGE_SIZE - 1) / REC_PAGE_SIZE);
+	long pages = (long)((total + page_size - 1) / page_size);
 	struct buf b;
 	size_t blen;
 

@@ -43,9 +43,12 @@
 
 #include <stddef.h>
 
-#define FORM_PAIRS_MAX 128 /* name=value pairs in one text */
+/* name=value pairs in one text: enough for a batch of certify.page_size
+ * (at most 500) checked rows and the form's other fields. */
+#define FORM_PAIRS_MAX 512
 #define FORM_NAME_MAX 64 /* bytes of a decoded name */
-#define FORM_REPEAT_MAX 200 /* values of one FORM_REPEAT field */
+/* values of one FORM_REPEAT field: as many as the pairs */
+#define FORM_REPEAT_MAX FORM_PAIRS_MAX
 
 enum form_kind {
 	FORM_TEXT, /* one line of UTF-8 text without control characters;

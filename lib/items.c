@@ -439,9 +439,11 @@ items_list_free(struct item_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-enum items_found
-items_find(struct db *db, uint64_t school_id, uint64_t student_id,
-    const char *public_id, struct item *it)
+/* items_find for the student, or for any student of the school when
+ * any_student is set. */
+static enum items_found
+items_find_one(struct db *db, uint64_t school_id, int any_student,
+    uint64_t student_id, const char *public_id, struct item *it)
 {
 	struct db_param p[1];
 	struct db_res *res;
@@ -458,7 +460,8 @@ items_find(struct db *db, uint64_t school_id, uint64_t student_id,
 		found = ITEMS_UNKNOWN;
 	else if ((uint64_t)db_res_int(res, 0, IC_SCHOOL) != school_id)
 		found = ITEMS_OTHER_SCHOOL;
-	else if ((uint64_t)db_res_int(res, 0, IC_STUDENT) != student_id)
+	else if (!any_student &&
+	    (uint64_t)db_res_int(res, 0, IC_STUDENT) != student_id)
 		found = ITEMS_OTHER_STUDENT;
 	else if (db_res_int(res, 0, IC_DELETED) != 0)
 		found = ITEMS_DELETED;
@@ -472,6 +475,20 @@ items_find(struct db *db, uint64_t school_id, uint64_t student_id,
 	db_res_free(res);
 	items_set_state(it);
 	return ITEMS_FOUND;
+}
+
+enum items_found
+items_find(struct db *db, uint64_t school_id, uint64_t student_id,
+    const char *public_id, struct item *it)
+{
+	return items_find_one(db, school_id, 0, student_id, public_id, it);
+}
+
+enum items_found
+items_find_in_school(
+    struct db *db, uint64_t school_id, const char *public_id, struct item *it)
+{
+	return items_find_one(db, school_id, 1, 0, public_id, it);
 }
 
 /* ------------------------------------------------------ courses, terms */
@@ -758,11 +775,19 @@ items_create_tx(struct db *db, uint64_t school_id, uint64_t student_id,
 	return 0;
 }
 
+/* The item's row as items_lock found it. */
+struct items_locked {
+	enum item_cert cert;
+	unsigned version;
+	uint64_t cert_id; /* the current decision, 0 when none */
+	int ticked; /* selected_at is set */
+};
+
 /* Locks the item's row and tells whether it may change: ITEMS_CHANGED
- * with its cert_state and version, or why not. */
+ * with its cert_state, version, current decision and tick, or why not. */
 static enum items_change
-items_lock(struct db *db, const struct item *it, int confirmed,
-    enum item_cert *cert, unsigned *version)
+items_lock(
+    struct db *db, const struct item *it, int confirmed, struct items_locked *l)
 {
 	struct db_param p[3] = {DB_INT((long long)it->id),
 	    DB_INT((long long)it->school_id),
@@ -771,10 +796,13 @@ items_lock(struct db *db, const struct item *it, int confirmed,
 	enum items_change rc = ITEMS_CHANGED;
 	int v;
 
+	memset(l, 0, sizeof(*l));
+	l->cert = ITEM_CERT_NONE;
 	res = db_query(db,
 	    "SELECT cert_state, submitted_at IS NOT NULL, deleted_at IS NOT "
-	    "NULL, version FROM items WHERE id = ? AND school_id = ? AND "
-	    "student_id = ? FOR UPDATE",
+	    "NULL, version, COALESCE(cert_id, 0), selected_at IS NOT NULL "
+	    "FROM items WHERE id = ? AND school_id = ? AND student_id = ? FOR "
+	    "UPDATE",
 	    p, 3);
 	if (res == NULL)
 		return ITEMS_CHANGE_ERROR;
@@ -783,34 +811,55 @@ items_lock(struct db *db, const struct item *it, int confirmed,
 		return ITEMS_GONE;
 	}
 	v = items_cert_parse(db_res_get(res, 0, 0));
-	*cert = v >= 0 ? (enum item_cert)v : ITEM_CERT_PENDING;
-	*version = (unsigned)db_res_int(res, 0, 3);
+	l->cert = v >= 0 ? (enum item_cert)v : ITEM_CERT_PENDING;
+	l->version = (unsigned)db_res_int(res, 0, 3);
+	l->cert_id = (uint64_t)db_res_int(res, 0, 4);
+	l->ticked = db_res_int(res, 0, 5) != 0;
 	if (db_res_int(res, 0, 1) != 0)
 		rc = ITEMS_SUBMITTED;
-	else if (*cert == ITEM_CERT_CERTIFIED && !confirmed)
+	else if (l->cert == ITEM_CERT_CERTIFIED && !confirmed)
 		rc = ITEMS_NEEDS_CONFIRM;
 	db_res_free(res);
 	return rc;
 }
 
+/* Marks the item's current decision (cert_id) as superseded now: the
+ * decision stays as history, and no longer stands. 0/-1. */
+static int
+items_supersede_tx(struct db *db, const struct item *it, uint64_t cert_id)
+{
+	struct db_param p[3] = {DB_INT((long long)cert_id),
+	    DB_INT((long long)it->id), DB_INT((long long)it->school_id)};
+
+	if (cert_id == 0)
+		return 0;
+	return db_exec(db,
+	    "UPDATE certifications SET superseded_at = UTC_TIMESTAMP(6) "
+	    "WHERE id = ? AND item_id = ? AND school_id = ? AND "
+	    "superseded_at IS NULL",
+	    p, 3, NULL, NULL);
+}
+
 enum items_change
 items_change_tx(struct db *db, const struct item *it, uint64_t user_id,
     const char *description, const struct item_upload *files, size_t nfiles,
-    int confirmed, enum item_cert *cert_was, struct item_jobs *jobs)
+    int confirmed, enum item_cert *cert_was, int *unticked,
+    struct item_jobs *jobs)
 {
-	enum item_cert cert = ITEM_CERT_NONE;
+	struct items_locked l;
 	enum items_change rc;
-	unsigned version = 0;
-	struct db_param p[8];
+	unsigned version;
+	struct db_param p[11];
 	int drop;
 	size_t i;
 
 	memset(jobs, 0, sizeof(*jobs));
-	rc = items_lock(db, it, confirmed, &cert, &version);
-	*cert_was = cert;
+	*unticked = 0;
+	rc = items_lock(db, it, confirmed, &l);
+	*cert_was = l.cert;
 	if (rc != ITEMS_CHANGED)
 		return rc;
-	version++;
+	version = l.version + 1;
 	for (i = 0; i < nfiles; i++) {
 		struct db_param q[3] = {DB_INT((long long)it->id),
 		    DB_INT((long long)it->school_id),
@@ -826,56 +875,67 @@ items_change_tx(struct db *db, const struct item *it, uint64_t user_id,
 			return ITEMS_CHANGE_ERROR;
 	}
 	/* A change undoes the teacher's decision: the item is looked at
-	 * again. */
-	drop = cert == ITEM_CERT_CERTIFIED || cert == ITEM_CERT_REJECTED;
+	 * again. The decision stays as history (superseded), the student's
+	 * unread result goes, and a tick goes too, since the item is no
+	 * longer eligible. */
+	drop = l.cert == ITEM_CERT_CERTIFIED || l.cert == ITEM_CERT_REJECTED;
+	if (drop && items_supersede_tx(db, it, l.cert_id) != 0)
+		return ITEMS_CHANGE_ERROR;
 	p[0] = DB_INT((long long)version);
 	p[1] = description != NULL ? DB_STR(description) : DB_NULLP;
-	p[2] = DB_STR(items_cert_name(drop ? ITEM_CERT_PENDING : cert));
-	p[3] = DB_INT(drop);
-	p[4] = DB_INT(drop);
-	p[5] = DB_INT(drop);
-	p[6] = DB_INT((long long)it->id);
-	p[7] = DB_INT((long long)it->school_id);
+	p[2] = DB_STR(items_cert_name(drop ? ITEM_CERT_PENDING : l.cert));
+	for (i = 3; i < 9; i++)
+		p[i] = DB_INT(drop);
+	p[9] = DB_INT((long long)it->id);
+	p[10] = DB_INT((long long)it->school_id);
 	if (db_exec(db,
 		"UPDATE items SET version = ?, description = COALESCE(?, "
 		"description), cert_state = ?, cert_at = IF(?, NULL, cert_at), "
 		"cert_by = IF(?, NULL, cert_by), cert_reason = IF(?, NULL, "
-		"cert_reason), updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND "
-		"school_id = ?",
-		p, 8, NULL, NULL) != 0)
+		"cert_reason), cert_id = IF(?, NULL, cert_id), cert_notice = "
+		"IF(?, 0, cert_notice), selected_at = IF(?, NULL, "
+		"selected_at), "
+		"updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND school_id = ?",
+		p, 11, NULL, NULL) != 0)
 		return ITEMS_CHANGE_ERROR;
+	*unticked = drop && l.ticked;
 	return ITEMS_CHANGED;
 }
 
 enum items_change
 items_delete_tx(struct db *db, const struct item *it, int confirmed,
-    enum item_cert *cert_was)
+    enum item_cert *cert_was, int *unticked)
 {
-	enum item_cert cert = ITEM_CERT_NONE;
+	struct items_locked l;
 	enum items_change rc;
-	unsigned version = 0;
-	struct db_param p[6];
+	struct db_param p[7];
 	int drop;
+	size_t i;
 
-	rc = items_lock(db, it, confirmed, &cert, &version);
-	*cert_was = cert;
+	*unticked = 0;
+	rc = items_lock(db, it, confirmed, &l);
+	*cert_was = l.cert;
 	if (rc != ITEMS_CHANGED)
 		return rc;
-	drop = cert == ITEM_CERT_CERTIFIED;
-	p[0] = DB_INT(drop);
-	p[1] = DB_INT(drop);
-	p[2] = DB_INT(drop);
-	p[3] = DB_INT(drop);
-	p[4] = DB_INT((long long)it->id);
-	p[5] = DB_INT((long long)it->school_id);
+	/* A certification does not outlive its item (a rejection stays on
+	 * record); a deleted item is never submitted, so its tick goes. */
+	drop = l.cert == ITEM_CERT_CERTIFIED;
+	if (drop && items_supersede_tx(db, it, l.cert_id) != 0)
+		return ITEMS_CHANGE_ERROR;
+	for (i = 0; i < 5; i++)
+		p[i] = DB_INT(drop);
+	p[5] = DB_INT((long long)it->id);
+	p[6] = DB_INT((long long)it->school_id);
 	if (db_exec(db,
 		"UPDATE items SET deleted_at = UTC_TIMESTAMP(6), updated_at = "
 		"UTC_TIMESTAMP(6), cert_state = IF(?, 'pending', cert_state), "
 		"cert_at = IF(?, NULL, cert_at), cert_by = IF(?, NULL, "
-		"cert_by), cert_reason = IF(?, NULL, cert_reason) WHERE id = ? "
-		"AND school_id = ?",
-		p, 6, NULL, NULL) != 0)
+		"cert_by), cert_reason = IF(?, NULL, cert_reason), cert_id = "
+		"IF(?, NULL, cert_id), cert_notice = 0, selected_at = NULL "
+		"WHERE id = ? AND school_id = ?",
+		p, 7, NULL, NULL) != 0)
 		return ITEMS_CHANGE_ERROR;
+	*unticked = l.ticked;
 	return ITEMS_CHANGED;
 }
 

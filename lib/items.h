@@ -164,6 +164,10 @@ enum items_found {
  * must get the same answer for each. */
 enum items_found items_find(struct db *db, uint64_t school_id,
     uint64_t student_id, const char *public_id, struct item *it);
+/* The same for an item of any student of the school (a teacher's view:
+ * the caller decides who may see it); never ITEMS_OTHER_STUDENT. */
+enum items_found items_find_in_school(
+    struct db *db, uint64_t school_id, const char *public_id, struct item *it);
 void items_free(struct item *it);
 
 /* A course the student is enrolled in. */
@@ -258,16 +262,19 @@ enum items_change {
  * again first: a submitted item is never changed, a certified one only
  * when confirmed, and either way a certification or a rejection is
  * dropped back to pending (*cert_was tells what it was, for the audit
- * row item.certification_removed). */
-enum items_change
-items_change_tx(struct db *db, const struct item *it, uint64_t user_id,
-    const char *description, const struct item_upload *files, size_t nfiles,
-    int confirmed, enum item_cert *cert_was, struct item_jobs *jobs);
+ * row item.certification_removed): the decision stays as history with
+ * superseded_at set, items.cert_id goes, the student's unread result
+ * (cert_notice) goes, and so does the tick (selected_at: the item is no
+ * longer eligible; *unticked says whether there was one). */
+enum items_change items_change_tx(struct db *db, const struct item *it,
+    uint64_t user_id, const char *description, const struct item_upload *files,
+    size_t nfiles, int confirmed, enum item_cert *cert_was, int *unticked,
+    struct item_jobs *jobs);
 /* Deletes the item it softly (deleted_at; its files and objects stay),
- * under the same rules; a certification is dropped too (a rejection stays
- * on record). */
+ * under the same rules; a certification is dropped too, as above (a
+ * rejection stays on record), and the tick always goes (*unticked). */
 enum items_change items_delete_tx(struct db *db, const struct item *it,
-    int confirmed, enum item_cert *cert_was);
+    int confirmed, enum item_cert *cert_was, int *unticked);
 
 /* Publishes the jobs after the commit and records it in their rows, on db
  * outside any transaction (a job that Redis does not take is published

@@ -629,6 +629,16 @@ test_repeats_and_names(void)
 	CHECK(rc == -1);
 	CHECK(strcmp(form_unknown(f), "(too many fields)") == 0);
 	form_free(f);
+	/* A batch of the largest page (certify.page_size 500) and its other
+	 * fields fit. */
+	CHECK(FORM_PAIRS_MAX >= 500 + 2 && FORM_REPEAT_MAX >= 500);
+	buf_reset(&b);
+	buf_puts(&b, "name=Al");
+	for (i = 0; i < 500; i++)
+		buf_puts(&b, "&item=a0123456789");
+	f = parse(b.data, &rc);
+	CHECK(rc == 0 && form_count(f, T_ITEM) == 500);
+	form_free(f);
 	buf_free(&b);
 }
 
