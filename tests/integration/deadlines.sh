@@ -6,8 +6,10 @@
 # ends), whether each has passed; the admin sets, extends, shortens and
 # resets them, each change audited with the old and new dates (an
 # extension as such); a date before the closing ceremony is refused with
-# its message and nothing written; another school's term is 404, and
-# teachers and students cannot reach the page.
+# its message and nothing written; a teacher's certification refused after
+# the deadline succeeds once the admin extends it, and is refused again
+# when the admin moves it back; another school's term is 404, and teachers
+# and students cannot reach the page.
 . "$(dirname "$0")/lib.sh"
 
 RUNID="dl$RANDOM$RANDOM"
@@ -56,6 +58,37 @@ check "the terms exist" test -n "$T_PAST" -a -n "$T_NOW" -a -n "$T_OLD" -a -n "$
 D_PAST=$(plus "$E_PAST" "$DAYS") D_NOW=$(plus "$E_NOW" "$DAYS")
 S114="2026-$MD" S113="2025-$MD"
 
+# t1 teaches a course of the passed term; s1 has a course learning outcome
+# in it whose file is verified and scanned clean (rows made with SQL: the
+# upload path is items.sh's), waiting for certification.
+CP=$(new_public_id) PS=$(new_public_id) IT=$(new_public_id) SHA=$(openssl rand -hex 32)
+check "t1's course and s1's item waiting in term 114-1 (SQL)" sql_as root "USE licheng;
+SET @a = (SELECT id FROM schools WHERE code = '$sa');
+INSERT INTO teachers (public_id, school_id, user_id) SELECT '$(new_public_id)', @a, id FROM users WHERE login = '$(login_of t1)';
+INSERT INTO courses (public_id, school_id, term_id, code, name, credits) SELECT '$CP', @a, id, 'DL1', '國語文', 2 FROM terms WHERE public_id = '$T_PAST';
+INSERT INTO course_teachers (course_id, teacher_id) SELECT c.id, t.id FROM courses c, teachers t JOIN users u ON u.id = t.user_id
+    WHERE c.public_id = '$CP' AND u.login = '$(login_of t1)';
+INSERT INTO students (public_id, school_id, user_id, student_no, name, id_kind, national_id_hmac, national_id_sealed, birth_date)
+    SELECT '$PS', @a, id, '${RUNID}1', '陳小華', 'national', SHA2('$RUNID', 256), RANDOM_BYTES(40), '2009-01-01' FROM users WHERE login = '$(login_of s1)';
+INSERT INTO enrolments (public_id, school_id, student_id, course_id) SELECT '$(new_public_id)', @a, s.id, c.id FROM students s, courses c
+    WHERE s.public_id = '$PS' AND c.public_id = '$CP';
+INSERT INTO objects (sha256, size, mime, verified_at, verify_result, scanned_at, scan_result)
+    VALUES ('$SHA', 3000, 'application/pdf', UTC_TIMESTAMP(6), 'ok', UTC_TIMESTAMP(6), 'clean');
+INSERT INTO items (public_id, school_id, student_id, term_id, kind, course_id, description, cert_state)
+    SELECT '$IT', @a, s.id, t.id, 'course', c.id, '期限測試報告', 'pending' FROM students s, terms t, courses c
+    WHERE s.public_id = '$PS' AND t.public_id = '$T_PAST' AND c.public_id = '$CP';
+INSERT INTO item_files (public_id, school_id, item_id, slot, version, sha256, size, mime, original_name, uploaded_by)
+    SELECT '$(new_public_id)', i.school_id, i.id, 'doc', 1, '$SHA', 3000, 'application/pdf', 'report.pdf', s.user_id
+    FROM items i JOIN students s ON s.id = i.student_id WHERE i.public_id = '$IT'"
+# certify: t1 certifies the item (POST /certify/:id with the list's
+# token); prints "STATUS LOCATION", the body in form_body.
+certify() {
+	page_of t1 /certify
+	form t1 "/certify/$IT" decision=certified
+}
+item_state() { app_sql "SELECT cert_state FROM items WHERE public_id = '$IT'"; }
+n_certs() { app_sql "SELECT COUNT(*) FROM certifications c JOIN items i ON i.id = c.item_id WHERE i.public_id = '$IT'"; }
+
 # ------------------------------------------------------------ the page
 
 page_of a1 /admin/deadlines
@@ -86,6 +119,11 @@ check_nomatch "no inline script or style" '<script|style=' "$PAGE"
 
 # ------------------------------------------------------------ certification
 
+out=$(certify)
+check_eq "after the deadline, t1's certification is refused" "409 " "$out"
+check_match "  saying the deadline's date" "$(msg zh-TW certify.late | sed "s/{date}/$D_PAST/")" "$(form_body)"
+check_eq "  nothing written" "pending 0" "$(item_state) $(n_certs)"
+page_of a1 /admin/deadlines
 out=$(form a1 "/admin/deadlines/term/$T_PAST" op=set deadline="$(day 5)")
 check_eq "a passed deadline moved later is an extension" "303 $BASE/admin/deadlines?done=extended" "$out"
 check_eq "  stored" "$(day 5)" "$(cert_row "$T_PAST")"
@@ -100,6 +138,10 @@ check_match "the term shows the new date" "deadline-date\">$(day 5)<" "$card"
 check "  set by the school" says zh-TW deadlines.custom "$card"
 check_match "  no longer passed" 'deadline-open">' "$card"
 check_match "  with a reset button to the default" "name=\"op\" value=\"reset\".*$D_PAST" "$card"
+out=$(certify)
+check_eq "once extended, t1's certification succeeds" "303 $BASE/certify?done=certified" "$out"
+check_eq "  the item is certified" certified "$(item_state)"
+check "  and its signed decision verifies" L verify-cert "$IT"
 
 out=$(form a1 "/admin/deadlines/term/$T_PAST" op=set deadline="$(day 2)")
 check_eq "moved earlier, it is shortened" "303 $BASE/admin/deadlines?done=shortened" "$out"
@@ -113,6 +155,12 @@ out=$(form a1 "/admin/deadlines/term/$T_PAST" op=set deadline="$E_PAST")
 check_eq "the closing ceremony itself is allowed" "303 $BASE/admin/deadlines?done=shortened" "$out"
 page_of a1 /admin/deadlines
 check_match "  and has passed" 'deadline-passed">' "$(card_of "term-$T_PAST")"
+before_certs=$(n_certs)
+out=$(certify)
+check_eq "moved back before today, t1's new decision is refused again" "409 " "$out"
+check_match "  with the new date" "$(msg zh-TW certify.late | sed "s/{date}/$E_PAST/")" "$(form_body)"
+check_eq "  nothing written" "$before_certs" "$(n_certs)"
+page_of a1 /admin/deadlines
 out=$(form a1 "/admin/deadlines/term/$T_NOW" op=set deadline="$D_NOW")
 check_eq "the default's own date, set, is pinned" "303 $BASE/admin/deadlines?done=set" "$out"
 check_match "  audited as set, the same date" "\"old\":\"$D_NOW\",\"new\":\"$D_NOW\",\"old_default\":true,\"new_default\":false,\"change\":\"same\"" \
