@@ -88,6 +88,16 @@ certify() {
 }
 item_state() { app_sql "SELECT cert_state FROM items WHERE public_id = '$IT'"; }
 n_certs() { app_sql "SELECT COUNT(*) FROM certifications c JOIN items i ON i.id = c.item_id WHERE i.public_id = '$IT'"; }
+# late_refused DESC DATE: t1's certification is refused (409) with the
+# deadline DATE, and no decision is written.
+late_refused() {
+	local before out
+	before=$(n_certs)
+	out=$(certify)
+	check_eq "$1" "409 " "$out"
+	check_match "  saying the deadline, $2" "$(msg zh-TW certify.late | sed "s/{date}/$2/")" "$(form_body)"
+	check_eq "  nothing written" "$before" "$(n_certs)"
+}
 
 # ------------------------------------------------------------ the page
 
@@ -119,10 +129,8 @@ check_nomatch "no inline script or style" '<script|style=' "$PAGE"
 
 # ------------------------------------------------------------ certification
 
-out=$(certify)
-check_eq "after the deadline, t1's certification is refused" "409 " "$out"
-check_match "  saying the deadline's date" "$(msg zh-TW certify.late | sed "s/{date}/$D_PAST/")" "$(form_body)"
-check_eq "  nothing written" "pending 0" "$(item_state) $(n_certs)"
+late_refused "after the deadline, t1's certification is refused" "$D_PAST"
+check_eq "  the item still waits" pending "$(item_state)"
 page_of a1 /admin/deadlines
 out=$(form a1 "/admin/deadlines/term/$T_PAST" op=set deadline="$(day 5)")
 check_eq "a passed deadline moved later is an extension" "303 $BASE/admin/deadlines?done=extended" "$out"
@@ -155,11 +163,7 @@ out=$(form a1 "/admin/deadlines/term/$T_PAST" op=set deadline="$E_PAST")
 check_eq "the closing ceremony itself is allowed" "303 $BASE/admin/deadlines?done=shortened" "$out"
 page_of a1 /admin/deadlines
 check_match "  and has passed" 'deadline-passed">' "$(card_of "term-$T_PAST")"
-before_certs=$(n_certs)
-out=$(certify)
-check_eq "moved back before today, t1's new decision is refused again" "409 " "$out"
-check_match "  with the new date" "$(msg zh-TW certify.late | sed "s/{date}/$E_PAST/")" "$(form_body)"
-check_eq "  nothing written" "$before_certs" "$(n_certs)"
+late_refused "moved back before today, t1's new decision is refused again" "$E_PAST"
 page_of a1 /admin/deadlines
 out=$(form a1 "/admin/deadlines/term/$T_NOW" op=set deadline="$D_NOW")
 check_eq "the default's own date, set, is pinned" "303 $BASE/admin/deadlines?done=set" "$out"
