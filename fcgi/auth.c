@@ -71,7 +71,13 @@ static const char *const user_sql =
     "UTC_TIMESTAMP(6)), -1), u.totp_enabled_at IS NOT NULL, "
     "COALESCE(u.privacy_version, ''), "
     "COALESCE(DATE_FORMAT(u.birth_date, '%Y-%m-%d'), ''), "
-    "COALESCE(u.national_id_hmac, '') "
+    "COALESCE(u.national_id_hmac, ''), "
+    /* unread certification results (a student's home page shows them):
+     * asked here, in the one query every request makes, rather than in
+     * a query of the home page's own (issue 7's notices_student) */
+    "EXISTS (SELECT 1 FROM students st JOIN items it ON it.school_id = "
+    "st.school_id AND it.student_id = st.id WHERE st.user_id = u.id AND "
+    "it.cert_notice = 1 AND it.deleted_at IS NULL) "
     "FROM users u LEFT JOIN schools s ON s.id = u.school_id ";
 
 static int
@@ -92,6 +98,7 @@ auth_user_fill(const struct db_res *res, struct user *u)
 	u->school_id = (uint64_t)db_res_int(res, 0, 6);
 	u->password_age = db_res_int(res, 0, 10);
 	u->totp_enabled = db_res_int(res, 0, 11) != 0;
+	u->cert_notice = db_res_int(res, 0, 15) != 0;
 	if (str_copy(u->public_id, sizeof(u->public_id),
 		db_res_get(res, 0, 1)) != 0 ||
 	    str_copy(u->login, sizeof(u->login), db_res_get(res, 0, 2)) != 0 ||

@@ -58,6 +58,8 @@ struct user {
 	char privacy_version[33]; /* "" when never accepted */
 	char birth_date[11]; /* YYYY-MM-DD or "" */
 	char national_id_hmac[65]; /* "" when none */
+	int cert_notice; /* a student's item has an unread certification
+			  * result (items.cert_notice) */
 };
 
 /* What auth_gate found, for the handler. */

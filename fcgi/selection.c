@@ -628,9 +628,14 @@ notices_student(struct app *app, struct request *r, struct tval *ctx)
 	size_t i, certified = 0;
 	char n[16];
 	const struct sel_arg args[] = {{"n", n}};
-	int rc = notices_rows(app, r, ROLE_STUDENT, notices_student_sql, &res);
+	int rc;
 
-	if (rc <= 0)
+	/* auth_gate's user query says whether there is anything to show, so
+	 * that a student's home page makes no query of its own for nothing */
+	if (!r->auth->u.cert_notice)
+		return 0;
+	if ((rc = notices_rows(
+		 app, r, ROLE_STUDENT, notices_student_sql, &res)) <= 0)
 		return rc;
 	box = tval_obj();
 	list = tval_list();
