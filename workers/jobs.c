@@ -8,10 +8,12 @@
  * what it read but did not run when the child stops. It also holds the
  * probe handler, which does nothing but wait.
  *
- * Quick job types are read jobs.batch entries at a time (and run in
- * batches); slow types (those that read a whole file or wait for a
- * scanner) one entry per stream at a time, so that the children share a
- * backlog of them instead of one child holding it.
+ * Quick job types are read jobs.batch entries at a time and run in
+ * batches; file types (those that read an object back, for a time bounded
+ * by its size) JOBS_FILE_BATCH at a time, also run in batches; slow types
+ * (those that wait for another server, like a scanner) one entry per
+ * stream at a time, so that the children share a backlog of them instead
+ * of one child holding it.
  *
  * It must never let a malformed entry, a Redis or a database outage take a
  * child down. Every command to Redis is sent as an argument vector
@@ -54,9 +56,24 @@ const struct job_type job_types[] = {
  */
 static const char *const jobs_quick_types[] = {"probe", NULL};
 
-/* The local queue holds jobs.batch entries and this many more: one per
- * slow stream from a read, a few claimed stalled ones. */
+/*
+ * The file types: their handlers read both copies of one object back (a
+ * few milliseconds per MiB) and wait for no other server. They are read a
+ * few at a time and run in batches like the quick ones, so that their
+ * claims, outcomes and acknowledgements share round trips and commits —
+ * which cost as much as reading a 4 MiB object from memory — while a
+ * backlog still spreads over the children. Throttled (hash.read_rate) they
+ * are in no hurry, and run one at a time like slow ones.
+ */
+static const char *const jobs_file_types[] = {"hash", "repair", NULL};
+#define JOBS_FILE_BATCH 8
+
+/* The local queue holds jobs.batch entries and this many more: a read's
+ * file entries (JOBS_FILE_BATCH per file type), one per slow stream, a
+ * few claimed stalled ones. */
 #define JOBS_LOCAL_EXTRA 32
+_Static_assert(2 * JOBS_FILE_BATCH + 4 <= JOBS_LOCAL_EXTRA,
+    "the local queue holds a read of every file type and a slow entry");
 /* How often a child looks for entries stalled in a dead consumer's
  * pending list. */
 #define JOBS_CLAIM_EVERY_MS 3000
@@ -100,15 +117,25 @@ jobs_key(char *out, size_t outlen, const struct kv *kv, const char *name)
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
-int
-jobs_is_quick(const char *type)
+static int
+jobs_listed(const char *const *list, const char *type)
 {
 	int i;
 
-	for (i = 0; jobs_quick_types[i] != NULL; i++)
-		if (strcmp(jobs_quick_types[i], type) == 0)
+	for (i = 0; list[i] != NULL; i++)
+		if (strcmp(list[i], type) == 0)
 			return 1;
 	return 0;
+}
+
+enum jobs_kind
+jobs_kind_of(const struct conf *c, const char *type)
+{
+	if (jobs_listed(jobs_quick_types, type))
+		return JOBS_KIND_QUICK;
+	if (jobs_listed(jobs_file_types, type) && c->hash_read_rate <= 0)
+		return JOBS_KIND_FILE;
+	return JOBS_KIND_SLOW;
 }
 
 struct jobs *
@@ -146,7 +173,11 @@ jobs_new(const struct conf *c, struct db *db, struct pool *p, int slot)
 		if (jobs_key(j->stream[i], sizeof(j->stream[i]), j->kv,
 			job_types[i].name) != 0)
 			keys_ok = 0;
-		j->quick[i] = jobs_is_quick(job_types[i].name);
+		j->kind[i] = jobs_kind_of(c, job_types[i].name);
+		j->take[i] = j->kind[i] == JOBS_KIND_QUICK ? j->batch
+		    : j->kind[i] == JOBS_KIND_FILE
+		    ? (j->batch < JOBS_FILE_BATCH ? j->batch : JOBS_FILE_BATCH)
+		    : 1;
 		(void)str_copy(j->drain_from[i], JOBS_ENTRY_ID_MAX, "0");
 		(void)str_copy(j->claim_from[i], JOBS_ENTRY_ID_MAX, "0-0");
 	}
@@ -360,20 +391,24 @@ jobs_stream_index(const struct jobs *j, const redisReply *name)
 	return -1;
 }
 
-/* The streams a read asks for: all, those of quick types, or one. */
+/* The streams a read asks for: all, those of quick types, those of file
+ * types, or one. */
 #define JOBS_ALL (-1)
 #define JOBS_QUICK (-2)
+#define JOBS_FILES (-3)
 
 static int
 jobs_selected(const struct jobs *j, int t, int which)
 {
-	return which == JOBS_ALL || (which == JOBS_QUICK && j->quick[t]) ||
-	    which == t;
+	return which == JOBS_ALL ||
+	    (which == JOBS_QUICK && j->kind[t] == JOBS_KIND_QUICK) ||
+	    (which == JOBS_FILES && j->kind[t] == JOBS_KIND_FILE) || which == t;
 }
 
 /*
  * Fills argv (room for 10 + 2 * JOBS_TYPES_MAX) with an XREADGROUP of the
- * streams which selects (JOBS_ALL, JOBS_QUICK or a stream's index): own (1)
+ * streams which selects (JOBS_ALL, JOBS_QUICK, JOBS_FILES or a stream's
+ * index): own (1)
  * from this consumer's drain cursors, else new entries (">"); block NULL for a
  * read that does not wait. The number of arguments, 0 when no stream is
  * selected.
@@ -477,34 +512,44 @@ jobs_read_own(struct jobs *j)
 }
 
 /*
- * New entries: without waiting, up to jobs.batch from the quick streams and
- * one from a slow stream — the next in turn in the same round trip, the
- * others one by one after it while none had any; when there was none at
- * all, one from any stream, waiting up to block_ms. A slow job is taken
- * one at a time, so that the other children share a backlog of slow jobs
- * (a hash and a scan published together go to two children) rather than
- * wait while one child holds them. 0 (also when there was nothing), -1
- * when Redis failed.
+ * New entries: without waiting, up to jobs.batch from the quick streams, up
+ * to JOBS_FILE_BATCH from each file stream and one from a slow stream — the
+ * next in turn — in one round trip, the other slow streams one by one after
+ * it while none had any; when there was none at all, one from any stream,
+ * waiting up to block_ms. A slow job is taken one at a time, and file jobs
+ * a few, so that the other children share a backlog of them (a hash and a
+ * scan published together go to two children) rather than wait while one
+ * child holds it. 1 when it read something, 0 when there was nothing (after
+ * waiting), -1 when Redis failed.
  */
 static int
 jobs_read_new(struct jobs *j)
 {
-	const char *argv[2][10 + 2 * JOBS_TYPES_MAX];
-	char batch[16], block[16];
+	const char *argv[3][10 + 2 * JOBS_TYPES_MAX];
+	char batch[16], files[16], block[16];
 	int slow[JOBS_TYPES_MAX], nslow = 0, start = 0, argc, t, k;
-	struct kv_cmd cmd[2] = {{0, NULL, NULL}};
-	redisReply *rep[2];
-	size_t n = 0, i;
+	struct kv_cmd cmd[3] = {{0, NULL, NULL}};
+	redisReply *rep[3];
+	size_t n = 0, i, take = 1;
 	long got = 0, r;
 
 	str_printf(batch, sizeof(batch), "%zu", j->batch);
 	str_printf(block, sizeof(block), "%d", j->block_ms);
-	for (t = 0; t < j->ntypes; t++)
-		if (!j->quick[t])
+	for (t = 0; t < j->ntypes; t++) {
+		if (j->kind[t] == JOBS_KIND_SLOW)
 			slow[nslow++] = t;
+		else if (j->kind[t] == JOBS_KIND_FILE)
+			take = j->take[t];
+	}
+	str_printf(files, sizeof(files), "%zu", take);
 	if (nslow > 0)
 		start = (int)(j->slow_turn++ % (unsigned)nslow);
 	if ((argc = jobs_xread_argv(j, argv[n], batch, NULL, JOBS_QUICK, 0)) >
+	    0) {
+		cmd[n] = (struct kv_cmd){argc, argv[n], NULL};
+		n++;
+	}
+	if ((argc = jobs_xread_argv(j, argv[n], files, NULL, JOBS_FILES, 0)) >
 	    0) {
 		cmd[n] = (struct kv_cmd){argc, argv[n], NULL};
 		n++;
@@ -529,15 +574,16 @@ jobs_read_new(struct jobs *j)
 		got = jobs_xread(j, argc, argv[0], 0);
 	}
 	if (got != 0)
-		return got < 0 ? -1 : 0;
+		return got < 0 ? -1 : 1;
 	argc = jobs_xread_argv(j, argv[0], "1", block, JOBS_ALL, 0);
-	return jobs_xread(j, argc, argv[0], 0) < 0 ? -1 : 0;
+	got = jobs_xread(j, argc, argv[0], 0);
+	return got < 0 ? -1 : got > 0;
 }
 
 /* XAUTOCLAIM of entries idle longer than the visibility timeout, from each
- * stream in turn, into the local queue: a batch of each quick type, one
- * entry of one slow type (the other children take the others). 0/-1 (Redis
- * failed). */
+ * stream in turn, into the local queue: a batch of each quick and file type,
+ * one entry of one slow type (the other children take the others). 0/-1
+ * (Redis failed). */
 static int
 jobs_autoclaim(struct jobs *j)
 {
@@ -553,9 +599,9 @@ jobs_autoclaim(struct jobs *j)
 		space = j->cap - j->nlocal;
 		if (space == 0)
 			break;
-		if (!j->quick[t] && slow_taken)
+		if (j->kind[t] == JOBS_KIND_SLOW && slow_taken)
 			continue;
-		want = j->quick[t] ? j->batch : 1;
+		want = j->take[t];
 		str_printf(
 		    count, sizeof(count), "%zu", space < want ? space : want);
 		argv[0] = "XAUTOCLAIM";
@@ -584,7 +630,8 @@ jobs_autoclaim(struct jobs *j)
 			(void)jobs_take(j, t, rep->element[1], NULL);
 		}
 		freeReplyObject(rep);
-		slow_taken |= !j->quick[t] && j->nlocal > before;
+		slow_taken |=
+		    j->kind[t] == JOBS_KIND_SLOW && j->nlocal > before;
 		if (j->nlocal > before)
 			log_info("claimed %zu entr%s of %s idle for more than "
 				 "jobs.visibility_timeout (%d s): their "
@@ -617,7 +664,7 @@ jobs_fetch(struct jobs *j)
 		if (j->nlocal > 0)
 			return 0;
 	}
-	return jobs_read_new(j);
+	return jobs_read_new(j) < 0 ? -1 : 0;
 }
 
 /*
@@ -730,8 +777,11 @@ jobs_poll(struct jobs *j)
 		ran = jobs_reconcile(j);
 	if (j->nlocal == 0 && jobs_fetch(j) != 0)
 		return ran;
+	/* Nothing, after waiting up to block_ms in Redis for a new entry:
+	 * the caller looks again at once. A nap here would leave a job
+	 * published meanwhile waiting for it to end. */
 	if (j->nlocal == 0)
-		return ran;
+		return 1;
 	return jobs_run_batch(j, jobs_next_batch(j)) ? 1 : ran;
 }
 

@@ -11,16 +11,17 @@
  * One delivery:
  *  1. At start a consumer first reads its own pending list (XREADGROUP ...
  *     0) and runs what it finds; then it reads new entries (">"): up to
- *     jobs.batch from the streams of quick types (probe) and one from each
- *     stream of a slow type (hash, repair, scan) without waiting, or, when
- *     there is none, one from any stream with BLOCK jobs.block_ms; and now
- *     and then it XAUTOCLAIMs entries idle longer than
- *     jobs.visibility_timeout (their consumer died or hangs).
- *  2. It claims the rows of a batch (the quick entries read together, or
- *     one slow entry) in one transaction: UPDATE ... SET state='running',
- *     attempts+1, claimed_by, claimed_at WHERE id IN (...) AND
- *     (state='pending' OR state='running' under a claim older than half the
- *     visibility timeout) AND not_before <= now; a SELECT of what it
+ *     jobs.batch from the streams of quick types (probe), up to 8 from each
+ *     stream of a file type (hash, repair) and one from a stream of a slow
+ *     type (scan) without waiting, or, when there is none, one from any
+ *     stream with BLOCK jobs.block_ms; and now and then it XAUTOCLAIMs
+ *     entries idle longer than jobs.visibility_timeout (their consumer died
+ *     or hangs).
+ *  2. It claims the rows of a batch (the quick and file entries read
+ *     together, or one slow entry) in one transaction: UPDATE ... SET
+ *     state='running', attempts+1, claimed_by, claimed_at WHERE id IN
+ *     (...) AND (state='pending' OR state='running' under a claim older than
+ * half the visibility timeout) AND not_before <= now; a SELECT of what it
  *     claimed; the attempts the previous consumers left open closed as
  *     lost; the new attempts in one INSERT. A row that is done or dead: the
  *     entry is acknowledged and deleted (a duplicate). A row not yet due:
@@ -28,10 +29,10 @@
  *     when its backoff is over. A running row claimed recently belongs to a
  *     live consumer and is skipped like a duplicate.
  *  3. The handlers run (below). A slow job runs in its own transaction,
- *     which also sets "done". Quick jobs run in one transaction, each after
- *     a SAVEPOINT; those that succeeded are set "done" together, and the
- *     transaction commits, early once it has run 100 ms. Only after the
- *     commit are the entries acknowledged and deleted, all in one round
+ *     which also sets "done". Quick and file jobs run in one transaction,
+ *     each after a SAVEPOINT; those that succeeded are set "done" together,
+ *     and the transaction commits, early once it has run 100 ms. Only after
+ *     the commit are the entries acknowledged and deleted, all in one round
  *     trip (XACK, XDEL; never MAXLEN: on Redis 7.0 it deletes entries that
  *     are still pending). A transaction that fails is rolled back, and its
  *     jobs that are still this consumer's run again one by one.
@@ -138,11 +139,12 @@ void jobs_free(struct jobs *j);
 /*
  * Runs at most one batch of jobs (its own pending ones first, then claimed
  * stalled ones, then new ones, waiting up to jobs.block_ms for one): up to
- * jobs.batch of quick types or one of a slow type; and the reconciler when
- * it is due and this child wins its lock. 1 when it ran something (a
- * batch or the reconciler), 0 when there was nothing to do; a Redis or
- * database outage is logged once and counts as nothing to do (the caller
- * naps). A stop asked during a batch is honoured between its jobs.
+ * jobs.batch of quick types, a few of a file type or one of a slow type;
+ * and the reconciler when it is due and this child wins its lock. 1 when
+ * it ran something (a batch or the reconciler) or waited in Redis for new
+ * entries (the caller looks again at once), 0 when it could not look: a
+ * Redis or database outage is logged once and the caller naps. A stop
+ * asked during a batch is honoured between its jobs.
  */
 int jobs_poll(struct jobs *j);
 

@@ -1,14 +1,14 @@
 /*
  * jobs_batch: a batch of the job runner (see jobs.c) — the entries at the
  * front of a child's local queue: one of a slow type, or up to jobs.batch
- * of quick types. Their rows are claimed in one transaction (one UPDATE,
- * one SELECT of what it claimed, one INSERT of the attempts); the quick
- * jobs run in one transaction with a savepoint each (a failing handler is
- * rolled back to its savepoint and its failure recorded in the same
- * transaction), committed at least every JOBS_GROUP_MS so that a job that
- * happens to be slow holds few others' locks; a slow job runs in its own
- * transaction; then every finished entry is acknowledged and deleted in
- * one round trip.
+ * of quick and file types. Their rows are claimed in one transaction (one
+ * UPDATE, one SELECT of what it claimed, one INSERT of the attempts); the
+ * quick and file jobs run in one transaction with a savepoint each (a
+ * failing handler is rolled back to its savepoint and its failure recorded
+ * in the same transaction), committed at least every JOBS_GROUP_MS so that a
+ * job that happens to be slow holds few others' locks; a slow job runs in its
+ * own transaction; then every finished entry is acknowledged and deleted in one
+ * round trip.
  *
  * It must never acknowledge an entry before its job's outcome committed,
  * never start a job whose claim may have passed to another consumer or
@@ -856,10 +856,10 @@ jobs_give_back(
 }
 
 /*
- * Runs b's claimed jobs in order: slow ones each on its own, quick ones in
- * groups sharing a transaction for up to JOBS_GROUP_MS. Before each job it
- * looks for a stop and at the job's age: the rest are given back rather
- * than started then.
+ * Runs b's claimed jobs in order: slow ones each on its own, quick and file
+ * ones in groups sharing a transaction for up to JOBS_GROUP_MS. Before each job
+ * it looks for a stop and at the job's age: the rest are given back rather than
+ * started then.
  */
 static void
 jobs_run_claimed(struct jobs *j, struct jobs_batch *b)
@@ -887,7 +887,7 @@ jobs_run_claimed(struct jobs *j, struct jobs_batch *b)
 			jobs_give_back(j, b, i, why);
 			break;
 		}
-		if (!jobs_is_quick(it->type)) {
+		if (jobs_kind_of(j->conf, it->type) == JOBS_KIND_SLOW) {
 			jobs_group_end(j, b, &g);
 			jobs_execute(j, b, it);
 			continue;
@@ -1042,16 +1042,17 @@ jobs_run_batch(struct jobs *j, size_t n)
 }
 
 /* How many entries at the front of the local queue form the next batch:
- * one of a slow type, or up to jobs.batch consecutive ones of quick
- * types. */
+ * one of a slow type, or up to jobs.batch consecutive ones of quick and
+ * file types. */
 size_t
 jobs_next_batch(const struct jobs *j)
 {
 	size_t n = 1;
 
-	if (!j->quick[j->local[0].stream])
+	if (j->kind[j->local[0].stream] == JOBS_KIND_SLOW)
 		return 1;
-	while (n < j->nlocal && n < j->batch && j->quick[j->local[n].stream])
+	while (n < j->nlocal && n < j->batch &&
+	    j->kind[j->local[n].stream] != JOBS_KIND_SLOW)
 		n++;
 	return n;
 }

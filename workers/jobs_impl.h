@@ -20,6 +20,13 @@
 #define JOBS_ENTRY_ID_MAX 48 /* "<ms>-<seq>": at most 41 bytes */
 #define JOBS_CONSUMER_MAX 96 /* job_attempts.consumer, claimed_by */
 
+/* How a job type is read from its stream and run. */
+enum jobs_kind {
+	JOBS_KIND_SLOW, /* one entry at a time, in a transaction of its own */
+	JOBS_KIND_FILE, /* a few at a time, run in batches */
+	JOBS_KIND_QUICK /* jobs.batch at a time, run in batches */
+};
+
 /* One stream entry taken from Redis and not yet finished with. */
 struct jobs_entry {
 	int stream; /* index in job_types */
@@ -39,7 +46,8 @@ struct jobs {
 	int64_t store_retry_at;
 	int ntypes;
 	char stream[JOBS_TYPES_MAX][JOBS_KEY_MAX];
-	int quick[JOBS_TYPES_MAX]; /* the type is read and run in batches */
+	enum jobs_kind kind[JOBS_TYPES_MAX];
+	size_t take[JOBS_TYPES_MAX]; /* entries a read takes of the type */
 	char drain_from[JOBS_TYPES_MAX][JOBS_ENTRY_ID_MAX];
 	char claim_from[JOBS_TYPES_MAX][JOBS_ENTRY_ID_MAX];
 	char lock[JOBS_KEY_MAX];
@@ -59,8 +67,8 @@ struct jobs {
 };
 
 /* jobs.c */
-/* Whether type is read and run in batches (a quick type). */
-int jobs_is_quick(const char *type);
+/* How a job type is read and run (see enum jobs_kind). */
+enum jobs_kind jobs_kind_of(const struct conf *c, const char *type);
 /* <prefix>jobs:<name> into out. 0/-1 (it does not fit). */
 int jobs_key(char *out, size_t outlen, const struct kv *kv, const char *name);
 /* A command to Redis as an argument vector. */

@@ -191,9 +191,9 @@ worker_child_main(struct pool *p, int slot, void *arg)
 		}
 		if (sweep_poll(sw, p, slot))
 			continue;
-		/* A job (or the reconciler) ran: look for the next one at
-		 * once. Nothing to do, or an outage: nap as before. A stop
-		 * asked during a job is seen here, after it finished. */
+		/* A job (or the reconciler) ran, or Redis was asked to wait
+		 * for one: look again at once. An outage: nap. A stop asked
+		 * during a job is seen here, after it finished. */
 		if (jobs_poll(jobs))
 			continue;
 		worker_nap(next - now_ms());

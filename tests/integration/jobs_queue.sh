@@ -319,3 +319,22 @@ check "the consumer group exists again" bash -c \
 	"redis-cli -s '$REDIS_SOCK' XINFO GROUPS '$STREAM' | grep -qx workers"
 check_eq "nothing is left pending in Redis" 0 \
 	"$(rcli XPENDING "$STREAM" workers | head -n 1)"
+
+# ------------------------------------------------- (h) idle children answer at once
+# An idle child waits in XREADGROUP ... BLOCK jobs.block_ms and, when that
+# wait ends empty, waits again at once: a job published at any moment is
+# claimed within milliseconds, not after a nap (a child that napped after
+# each empty wait left such a job waiting up to 500 ms more).
+idle() { [ "$(jsql "SELECT COUNT(*) FROM jobs WHERE type = 'probe' AND state IN ('pending', 'running')")" = 0 ]; }
+check "the children are idle" wait_for 60 idle
+slowest=0
+for i in 1 2 3 4 5 6 7 8; do
+	sleep "0.$((RANDOM % 9 + 1))"
+	id=$(probe '{}')
+	wait_for 10 job_is "$id" done || { slowest=99999; break; }
+	ms=$(jsql "SELECT ROUND(TIMESTAMPDIFF(MICROSECOND, j.created_at, a.started_at) / 1000)
+	    FROM jobs j JOIN job_attempts a ON a.job_id = j.id WHERE j.id = $id AND a.attempt = 1")
+	((ms > slowest)) && slowest=$ms
+done
+printf '# the slowest of 8 probes published at random moments was claimed %s ms after its row\n' "$slowest"
+check "each of 8 probes published at random moments is claimed within 300 ms" [ "$slowest" -le 300 ]

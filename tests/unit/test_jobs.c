@@ -7,10 +7,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../../lib/conf.h"
 #include "../../lib/db.h"
 #include "../../lib/queue.h"
 #include "../../lib/util.h"
 #include "../../workers/jobs.h"
+#include "../../workers/jobs_impl.h"
 #include "../../workers/jobs_parse.h"
 #include "../harness.h"
 
@@ -73,7 +75,9 @@ test_ids(void)
 	CHECK(id_bad("99999999999999999999"));
 	CHECK(id_bad("123456789012345678901"));
 	/* Only len bytes count: an embedded NUL or a longer buffer. */
-	CHECK(jobs_parse_id("12\0" "3", 4, &id) == -1);
+	CHECK(jobs_parse_id("12\0"
+			    "3",
+		  4, &id) == -1);
 	CHECK(jobs_parse_id("123", 2, &id) == 0 && id == 12);
 	CHECK(jobs_parse_id(NULL, 0, &id) == -1);
 }
@@ -171,13 +175,35 @@ test_in_list(void)
 		for (size_t k = 0; k < marks.len; k++)
 			commas += marks.data[k] == ',';
 		if (np < i || np >= 2 * i + (i == 1) || (np & (np - 1)) != 0 ||
-		    commas + 1 != np || p[np - 1].i != (long long)(1000 + i - 1))
+		    commas + 1 != np ||
+		    p[np - 1].i != (long long)(1000 + i - 1))
 			same = 0;
 	}
 	CHECK(same);
 	CHECK(in_list(QUEUE_IN_MAX, &marks, p) == QUEUE_IN_MAX);
 	CHECK(in_list(QUEUE_IN_MAX + 1, &marks, p) == 0);
 	buf_free(&marks);
+}
+
+/* How each type is read and run: the file types in batches while they are
+ * not throttled, anything unknown one at a time. */
+static void
+test_kinds(void)
+{
+	struct conf c;
+
+	memset(&c, 0, sizeof(c));
+	CHECK(jobs_kind_of(&c, "probe") == JOBS_KIND_QUICK);
+	CHECK(jobs_kind_of(&c, "hash") == JOBS_KIND_FILE);
+	CHECK(jobs_kind_of(&c, "repair") == JOBS_KIND_FILE);
+	CHECK(jobs_kind_of(&c, "scan") == JOBS_KIND_SLOW);
+	CHECK(jobs_kind_of(&c, "submit") == JOBS_KIND_SLOW);
+	CHECK(jobs_kind_of(&c, "") == JOBS_KIND_SLOW);
+	CHECK(jobs_kind_of(&c, "hash ") == JOBS_KIND_SLOW);
+	c.hash_read_rate = 50 * 1000 * 1000;
+	CHECK(jobs_kind_of(&c, "hash") == JOBS_KIND_SLOW);
+	CHECK(jobs_kind_of(&c, "repair") == JOBS_KIND_SLOW);
+	CHECK(jobs_kind_of(&c, "probe") == JOBS_KIND_QUICK);
 }
 
 int
@@ -187,5 +213,6 @@ main(void)
 	test_ids();
 	test_probe();
 	test_in_list();
+	test_kinds();
 	return harness_done();
 }
