@@ -1041,13 +1041,92 @@ out:
 	return e;
 }
 
+/* Starts a thread that takes no signals: they stay with the caller's
+ * thread, whose handlers and interrupted calls expect them. 0/-1. */
+static int
+store_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int rc;
+
+	if (sigfillset(&all) != 0 ||
+	    pthread_sigmask(SIG_SETMASK, &all, &old) != 0)
+		return -1;
+	rc = pthread_create(t, NULL, fn, arg);
+	if (pthread_sigmask(SIG_SETMASK, &old, NULL) != 0)
+		abort();
+	return rc == 0 ? 0 : -1;
+}
+
+/* Root i's part of a commit: its copy fsynced, closed and renamed into
+ * place, its directory fsynced. */
+static enum store_error
+store_commit_root(struct store_put *p, int i, const char *sha, int *existed)
+{
+	int rc;
+
+	*existed = 0;
+	if (fsync(p->fd[i]) == -1)
+		return store_sys_error(__func__, "fsync", p->path[i], errno);
+	rc = close(p->fd[i]);
+	p->fd[i] = -1;
+	/* After close(2) the descriptor is gone even on EINTR, and the data
+	 * was already fsynced. */
+	if (rc == -1 && errno != EINTR)
+		return store_sys_error(__func__, "close", p->path[i], errno);
+	return store_place(p, i, sha, existed);
+}
+
+/* The replica's part of a commit, in a thread of its own; it touches only
+ * the put's replica fields. */
+struct store_commit_arg {
+	struct store_put *p;
+	const char *sha;
+	int existed;
+	enum store_error e;
+};
+
+static void *
+store_commit_main(void *arg)
+{
+	struct store_commit_arg *a = arg;
+
+	a->e = store_commit_root(a->p, 1, a->sha, &a->existed);
+	return NULL;
+}
+
+/* Both roots' parts of a commit, the replica's in a thread while the
+ * primary's runs here (one after the other if no thread can be made). */
+static void
+store_commit_roots(
+    struct store_put *p, const char *sha, enum store_error e[2], int existed[2])
+{
+	struct store_commit_arg a = {p, sha, 0, STORE_E_IO};
+	pthread_t t;
+
+	if (store_thread_start(&t, store_commit_main, &a) != 0)
+		goto one_by_one;
+	e[0] = store_commit_root(p, 0, sha, &existed[0]);
+	if (pthread_join(t, NULL) != 0)
+		abort();
+	e[1] = a.e;
+	existed[1] = a.existed;
+	return;
+one_by_one:
+	e[0] = store_commit_root(p, 0, sha, &existed[0]);
+	e[1] = e[0] == STORE_OK ? store_commit_root(p, 1, sha, &existed[1])
+				: STORE_E_IO;
+	if (e[0] != STORE_OK)
+		existed[1] = 0;
+}
+
 enum store_error
 store_put_commit(struct store_put *p, char sha256_out[65], int *existed)
 {
 	enum store_root_state st[2];
-	enum store_error e;
+	enum store_error e, ce[2];
 	char sha[CRYPTO_SHA256_HEX_LEN + 1];
-	int i, ex, rc;
+	int i, ex[2];
 
 	sha256_out[0] = '\0';
 	if (existed != NULL)
@@ -1091,31 +1170,15 @@ store_put_commit(struct store_put *p, char sha256_out[65], int *existed)
 		if ((e = store_start_writeback(p->fd[i], p->path[i], p->started,
 			 p->size - p->started)) != STORE_OK)
 			goto fail;
-	e = STORE_E_IO;
-	for (i = 0; i < 2; i++) {
-		if (fsync(p->fd[i]) == -1) {
-			e = store_sys_error(
-			    __func__, "fsync", p->path[i], errno);
+	/* The two roots' fsyncs, renames and directory fsyncs at once: each
+	 * waits for its disk (on one file system, for one journal commit
+	 * that covers both). */
+	store_commit_roots(p, sha, ce, ex);
+	for (i = 0; i < 2; i++)
+		if ((e = ce[i]) != STORE_OK)
 			goto fail;
-		}
-	}
-	for (i = 0; i < 2; i++) {
-		rc = close(p->fd[i]);
-		p->fd[i] = -1;
-		/* After close(2) the descriptor is gone even on EINTR, and
-		 * the data was already fsynced. */
-		if (rc == -1 && errno != EINTR) {
-			e = store_sys_error(
-			    __func__, "close", p->path[i], errno);
-			goto fail;
-		}
-	}
-	for (i = 0; i < 2; i++) {
-		if ((e = store_place(p, i, sha, &ex)) != STORE_OK)
-			goto fail;
-		if (ex && existed != NULL)
-			*existed |= 1 << i;
-	}
+	if (existed != NULL)
+		*existed = ex[0] | ex[1] << 1;
 	memcpy(sha256_out, sha, sizeof(sha));
 	store_put_abort(p); /* nothing of ours is left to remove */
 	return STORE_OK;
@@ -1497,9 +1560,7 @@ store_copies_verify(const struct store *s, enum store_area a,
     const char *sha256, struct store_reader *rd, enum store_copy found[2])
 {
 	struct store_verify_arg v;
-	sigset_t all, old;
 	pthread_t t;
-	int rc;
 
 	/* A throttled job is in no hurry, and one rate over one reader is
 	 * simpler to keep. */
@@ -1509,15 +1570,7 @@ store_copies_verify(const struct store *s, enum store_area a,
 	v.s = s;
 	v.a = a;
 	v.sha256 = sha256;
-	/* The thread takes no signals: they stay with the caller's thread,
-	 * whose handlers and interrupted calls expect them. */
-	if (sigfillset(&all) != 0 ||
-	    pthread_sigmask(SIG_SETMASK, &all, &old) != 0)
-		goto one_by_one;
-	rc = pthread_create(&t, NULL, store_verify_main, &v);
-	if (pthread_sigmask(SIG_SETMASK, &old, NULL) != 0)
-		abort();
-	if (rc != 0)
+	if (store_thread_start(&t, store_verify_main, &v) != 0)
 		goto one_by_one;
 	found[0] = store_copy_verify(s, 0, a, sha256, rd);
 	if (pthread_join(t, NULL) != 0)
