@@ -408,10 +408,9 @@ jobs_selected(const struct jobs *j, int t, int which)
 /*
  * Fills argv (room for 10 + 2 * JOBS_TYPES_MAX) with an XREADGROUP of the
  * streams which selects (JOBS_ALL, JOBS_QUICK, JOBS_FILES or a stream's
- * index): own (1)
- * from this consumer's drain cursors, else new entries (">"); block NULL for a
- * read that does not wait. The number of arguments, 0 when no stream is
- * selected.
+ * index): own (1) from this consumer's drain cursors, else new entries
+ * (">"); block NULL for a read that does not wait. The number of
+ * arguments, 0 when no stream is selected.
  */
 static int
 jobs_xread_argv(struct jobs *j, const char **argv, const char *count,
