@@ -418,8 +418,8 @@ struct store_put {
 	unsigned long long started;
 	/* With O_DIRECT (both files, or neither), see store_put_try_direct:
 	 * the bytes are gathered in buf[cur]; a full buffer is handed to
-	 * the writer thread, which writes it to both files while the next
-	 * one fills. */
+	 * the writer threads, which write it to both files and hash it while
+	 * the next one fills. */
 	struct store_writer *w;
 };
 
@@ -427,23 +427,31 @@ struct store_put {
 #define STORE_DIRECT_ALIGN 4096
 #define STORE_DIRECT_BUF (256 * 1024)
 
+/* The threads of a direct put: one writer per root (the copies are
+ * written at once) and one that hashes the same buffer meanwhile. */
+#define STORE_HASHER 2
+#define STORE_THREADS 3
+
 struct store_writer {
-	pthread_t thread[2]; /* one per root: the copies are written at once */
+	pthread_t thread[STORE_THREADS];
 	int nthreads; /* started */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	const int *fd; /* the put's two descriptors */
+	struct crypto_sha256 *sha; /* the put's hash */
 	unsigned char *buf[2];
 	size_t len; /* bytes in buf[cur] */
 	int cur;
-	int pending; /* the buffer the threads are to write, or -1 */
-	int done[2]; /* root i's thread has written buf[pending] */
+	int pending; /* the buffer the threads are to take, or -1 */
+	int done[STORE_THREADS]; /* thread i is through with buf[pending] */
 	int quit;
-	int err; /* the first failed write's errno, and where */
+	int err; /* the first failure's errno, and whose (a root, or the
+		  * hasher) */
 	int err_root;
 };
 
-/* What a writer thread is given: its writer and its root. */
+/* What a writer thread is given: its writer and its part (a root, or
+ * STORE_HASHER). */
 struct store_writer_arg {
 	struct store_writer *w;
 	int root;
@@ -618,15 +626,16 @@ store_write_all(int fd, const unsigned char *b, size_t n)
 	return 0;
 }
 
-/* A writer thread: writes each buffer handed to it to its root's file,
- * until told to quit; after a failure (either thread's) it only marks the
- * buffers written. The last of the two to finish a buffer hands it back. */
+/* A writer thread: writes each buffer handed to it to its root's file (or,
+ * the hasher, adds it to the hash), until told to quit; after a failure
+ * (any thread's) it only marks the buffers done. The last of the three to
+ * finish a buffer hands it back. */
 static void *
 store_writer_main(void *arg)
 {
 	struct store_writer_arg *a = arg;
 	struct store_writer *w = a->w;
-	int i = a->root, k, failed;
+	int i = a->root, k, skip, failed;
 
 	free(a);
 	if (pthread_mutex_lock(&w->mu) != 0)
@@ -638,14 +647,17 @@ store_writer_main(void *arg)
 		if (w->pending == -1 || w->done[i])
 			break;
 		k = w->pending;
-		failed = w->err != 0;
+		skip = w->err != 0; /* the put has failed already */
 		if (pthread_mutex_unlock(&w->mu) != 0)
 			abort();
-		if (!failed &&
-		    store_write_all(w->fd[i], w->buf[k], STORE_DIRECT_BUF) != 0)
+		failed = 0;
+		if (!skip && i == STORE_HASHER) {
+			if (crypto_sha256_update(
+				w->sha, w->buf[k], STORE_DIRECT_BUF) != 0)
+				failed = EIO;
+		} else if (!skip && store_write_all(w->fd[i], w->buf[k],
+					STORE_DIRECT_BUF) != 0)
 			failed = errno;
-		else
-			failed = 0;
 		if (pthread_mutex_lock(&w->mu) != 0)
 			abort();
 		if (failed != 0 && w->err == 0) {
@@ -653,8 +665,8 @@ store_writer_main(void *arg)
 			w->err_root = i;
 		}
 		w->done[i] = 1;
-		if (w->done[0] && w->done[1]) {
-			w->done[0] = w->done[1] = 0;
+		if (w->done[0] && w->done[1] && w->done[STORE_HASHER]) {
+			w->done[0] = w->done[1] = w->done[STORE_HASHER] = 0;
 			w->pending = -1;
 		}
 		if (pthread_cond_broadcast(&w->cv) != 0)
@@ -679,7 +691,21 @@ store_writer_wait(struct store_writer *w)
 	return w->err;
 }
 
-/* Stops the writer thread and frees it. */
+/* The writer threads' failure of put p, logged, as a store error. */
+static enum store_error
+store_writer_error(const struct store_put *p)
+{
+	const struct store_writer *w = p->w;
+
+	if (w->err_root == STORE_HASHER) {
+		log_error("SHA-256 of %s failed", p->path[0]);
+		return STORE_E_IO;
+	}
+	return store_sys_error("store_put_write", "write",
+	    p->path[w->err_root], w->err);
+}
+
+/* Stops the writer threads and frees them. */
 static void
 store_writer_free(struct store_writer *w)
 {
@@ -705,10 +731,12 @@ store_writer_free(struct store_writer *w)
 /*
  * Writes the copies with O_DIRECT where both file systems allow it: the
  * bytes go from aligned buffers to the disk without being copied into the
- * page cache twice (that copy was the largest cost of a 10 MiB upload),
- * and two threads (one per root) write one buffer to both files at once
- * while the next one fills, so that the disk's latency overlaps with
- * reading the body and the two copies' writes with each other. A file system
+ * page cache twice (that copy was the largest cost of a 10 MiB upload).
+ * While the next buffer fills, three threads take the full one: one per
+ * root writes it to that root's file and one adds it to the hash, so that
+ * the disk's latency overlaps with reading the body, the two copies' writes
+ * with each other, and hashing (a quarter of the child's CPU for a large
+ * file) with both. A file system
  * without O_DIRECT (EINVAL), or no memory or thread for it, keeps buffered
  * writes.
  */
@@ -731,6 +759,7 @@ store_put_try_direct(struct store_put *p)
 			goto fail;
 	w = xcalloc(1, sizeof(*w));
 	w->fd = p->fd;
+	w->sha = p->sha;
 	w->buf[0] = b[0];
 	w->buf[1] = b[1];
 	w->pending = -1;
@@ -752,7 +781,7 @@ store_put_try_direct(struct store_put *p)
 		free(w);
 		goto fail;
 	}
-	for (i = 0, rc = 0; i < 2 && rc == 0; i++) {
+	for (i = 0, rc = 0; i < STORE_THREADS && rc == 0; i++) {
 		struct store_writer_arg *a = malloc(sizeof(*a));
 		if (a == NULL) {
 			rc = ENOMEM;
@@ -854,8 +883,6 @@ store_put_write(struct store_put *p, const void *data, size_t n)
 
 	if (n == 0)
 		return STORE_OK;
-	if (crypto_sha256_update(p->sha, data, n) != 0)
-		return STORE_E_IO;
 	if (p->w != NULL) {
 		struct store_writer *w = p->w;
 		const unsigned char *d = data;
@@ -872,8 +899,7 @@ store_put_write(struct store_put *p, const void *data, size_t n)
 			if (w->len < STORE_DIRECT_BUF)
 				continue;
 			if (store_writer_wait(w) != 0)
-				return store_sys_error(__func__, "write",
-				    p->path[w->err_root], w->err);
+				return store_writer_error(p);
 			if (pthread_mutex_lock(&w->mu) != 0)
 				abort();
 			w->pending = w->cur;
@@ -887,6 +913,8 @@ store_put_write(struct store_put *p, const void *data, size_t n)
 		p->size += n;
 		return STORE_OK;
 	}
+	if (crypto_sha256_update(p->sha, data, n) != 0)
+		return STORE_E_IO;
 	for (i = 0; i < 2; i++)
 		if (store_write_all(p->fd[i], data, n) != 0)
 			return store_sys_error(
@@ -1137,18 +1165,18 @@ store_put_commit(struct store_put *p, char sha256_out[65], int *existed)
 		goto fail;
 	}
 	e = STORE_E_IO;
-	if (crypto_sha256_final_hex(p->sha, sha) != 0)
-		goto fail;
 	if (p->w != NULL) {
 		struct store_writer *w = p->w;
 		size_t whole = (w->len + STORE_DIRECT_ALIGN - 1) /
 		    STORE_DIRECT_ALIGN * STORE_DIRECT_ALIGN;
 
 		if (store_writer_wait(w) != 0) {
-			e = store_sys_error(
-			    __func__, "write", p->path[w->err_root], w->err);
+			e = store_writer_error(p);
 			goto fail;
 		}
+		/* The hasher has taken every full buffer: the rest, last. */
+		if (crypto_sha256_update(p->sha, w->buf[w->cur], w->len) != 0)
+			goto fail;
 		/* The last block is written whole and the file cut back to
 		 * the real size. */
 		memset(w->buf[w->cur] + w->len, 0, whole - w->len);
@@ -1164,6 +1192,8 @@ store_put_commit(struct store_put *p, char sha256_out[65], int *existed)
 		store_writer_free(w);
 		p->w = NULL;
 	}
+	if (crypto_sha256_final_hex(p->sha, sha) != 0)
+		goto fail;
 	/* Both copies' last bytes go to the disk together rather than one
 	 * fsync after the other. */
 	for (i = 0; i < 2 && p->size > p->started; i++)
