@@ -942,10 +942,7 @@ items_delete_tx(struct db *db, const struct item *it, int confirmed,
 void
 items_publish(struct kv *kv, struct db *db, const struct item_jobs *jobs)
 {
-	size_t i;
-
 	/* A job Redis does not take stays pending: the reconciler
-	 * publishes it (queue_publish logs it). */
-	for (i = 0; i < jobs->n; i++)
-		(void)queue_publish(kv, db, jobs->type[i], jobs->id[i]);
+	 * publishes it (queue_publish_jobs logs it). */
+	(void)queue_publish_jobs(kv, db, jobs->type, jobs->id, jobs->n);
 }

@@ -194,11 +194,12 @@ queue_stream(char *out, size_t outlen, struct kv *kv, const char *type)
 	return 0;
 }
 
-/* One chunk (n <= QUEUE_PUBLISH_CHUNK): the XADDs in one round trip, then
- * published_at of those Redis took in one UPDATE. How many it took. */
+/* One chunk (n <= QUEUE_PUBLISH_CHUNK): job ids[i] of types[i] to
+ * streams[i], the XADDs in one round trip, then published_at of those Redis
+ * took in one UPDATE. How many it took. */
 static size_t
-queue_publish_chunk(struct kv *kv, struct db *db, const char *type,
-    const char *stream, const uint64_t *ids, size_t n)
+queue_publish_chunk(struct kv *kv, struct db *db, const char *const *types,
+    const char *const *streams, const uint64_t *ids, size_t n)
 {
 	char idtext[QUEUE_PUBLISH_CHUNK][24];
 	const char *argv[QUEUE_PUBLISH_CHUNK][5];
@@ -217,7 +218,7 @@ queue_publish_chunk(struct kv *kv, struct db *db, const char *type,
 	for (i = 0; i < n; i++) {
 		str_printf(idtext[i], sizeof(idtext[i]), "%" PRIu64, ids[i]);
 		argv[i][0] = "XADD";
-		argv[i][1] = stream;
+		argv[i][1] = streams[i];
 		argv[i][2] = "*";
 		argv[i][3] = "job";
 		argv[i][4] = idtext[i];
@@ -240,12 +241,15 @@ queue_publish_chunk(struct kv *kv, struct db *db, const char *type,
 		if (n == 1)
 			log_warn("queue: job %" PRIu64 " (%s) not published: "
 				 "%s; the reconciler will publish it",
-			    ids[0], type, why);
+			    ids[0], types[0], why);
 		else
-			log_warn("queue: %zu of %zu %s jobs (ids %" PRIu64
+			log_warn("queue: %zu of %zu %s%s jobs (ids %" PRIu64
 				 "..%" PRIu64 ") not published: %s; the "
 				 "reconciler will publish them",
-			    n - ntook, n, type, ids[0], ids[n - 1], why);
+			    n - ntook, n, types[0],
+			    strcmp(types[0], types[n - 1]) != 0 ? " and other"
+								: "",
+			    ids[0], ids[n - 1], why);
 	}
 	for (i = 0; sent && i < n; i++)
 		freeReplyObject(rep[i]);
@@ -256,7 +260,7 @@ queue_publish_chunk(struct kv *kv, struct db *db, const char *type,
 		log_warn("queue: %zu %s job%s (ids %" PRIu64 "..%" PRIu64
 			 ") in Redis but published_at was not recorded (%s); "
 			 "the reconciler may publish them once more",
-		    ntook, type, ntook == 1 ? " is" : "s are", took[0],
+		    ntook, types[0], ntook == 1 ? " is" : "s are", took[0],
 		    took[ntook - 1], db_errstr(db));
 	return ntook;
 }
@@ -265,17 +269,46 @@ long
 queue_publish_many(struct kv *kv, struct db *db, const char *type,
     const uint64_t *ids, size_t n)
 {
-	char stream[256];
-	size_t done, k;
+	const char *types[QUEUE_PUBLISH_CHUNK], *streams[QUEUE_PUBLISH_CHUNK];
+	char stream[QUEUE_STREAM_MAX];
+	size_t done, k, i;
 	long took = 0;
 
 	if (queue_stream(stream, sizeof(stream), kv, type) != 0)
 		return -1;
+	for (i = 0; i < QUEUE_PUBLISH_CHUNK; i++) {
+		types[i] = type;
+		streams[i] = stream;
+	}
 	for (done = 0; done < n; done += k) {
 		k = n - done < QUEUE_PUBLISH_CHUNK ? n - done
 						   : QUEUE_PUBLISH_CHUNK;
 		took += (long)queue_publish_chunk(
-		    kv, db, type, stream, ids + done, k);
+		    kv, db, types, streams, ids + done, k);
+	}
+	return took;
+}
+
+long
+queue_publish_jobs(struct kv *kv, struct db *db, const char *const *types,
+    const uint64_t *ids, size_t n)
+{
+	char stream[QUEUE_PUBLISH_MIXED][QUEUE_STREAM_MAX];
+	const char *streams[QUEUE_PUBLISH_MIXED];
+	size_t done, k, i;
+	long took = 0;
+
+	for (done = 0; done < n; done += k) {
+		k = n - done < QUEUE_PUBLISH_MIXED ? n - done
+						   : QUEUE_PUBLISH_MIXED;
+		for (i = 0; i < k; i++) {
+			if (queue_stream(stream[i], sizeof(stream[i]), kv,
+				types[done + i]) != 0)
+				return -1;
+			streams[i] = stream[i];
+		}
+		took += (long)queue_publish_chunk(
+		    kv, db, types + done, streams, ids + done, k);
 	}
 	return took;
 }

@@ -52,6 +52,18 @@ int queue_publish(struct kv *kv, struct db *db, const char *type, uint64_t id);
 long queue_publish_many(struct kv *kv, struct db *db, const char *type,
     const uint64_t *ids, size_t n);
 
+/* queue_publish of n jobs of any types (job ids[i] of types[i]), such as
+ * the hash and scan jobs of one upload: QUEUE_PUBLISH_MIXED at a time, each
+ * group's XADDs in one round trip and their published_at in one UPDATE, so
+ * that an upload pays one commit for them rather than one per job. How many
+ * Redis took, or -1 for a bad type (then none of the rest is tried). */
+#define QUEUE_PUBLISH_MIXED 8
+long queue_publish_jobs(struct kv *kv, struct db *db, const char *const *types,
+    const uint64_t *ids, size_t n);
+
+/* The longest stream name, with its NUL. */
+#define QUEUE_STREAM_MAX 256
+
 /* The most ids queue_in_list takes. */
 #define QUEUE_IN_MAX 256
 /* An IN list of n job ids (1..QUEUE_IN_MAX) for a prepared statement:
