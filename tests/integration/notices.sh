@@ -62,7 +62,7 @@ D=$(new_item s1 diverse ability.volunteer "志工服務")
 C=$(new_item s2 course "$C1" "國語文報告丙")
 E=$(new_item s2 diverse ability.volunteer "要刪除的")
 F=$(new_item s3 course "$C1" "別班的報告")
-check "the workers verify and scan every file clean" wait_for 90 all_clean
+check "the workers verify and scan every file clean" wait_for 90 all_clean "$A" "$B" "$C" "$D" "$E" "$F"
 TOKEN=$(csrf s2 /items)
 out=$(req s2 -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$TOKEN" "$BASE/items/$E/delete")
 check_eq "s2 deletes one" 303 "$out"

@@ -71,7 +71,8 @@ for id in "${COURSE[@]}" "${DIVERSE[@]}" "$PENDING" "$REJECTED" "$CHECKING" "$QU
 	[[ $id =~ ^[A-Za-z0-9_-]{22}$ ]] && n=$((n + 1))
 done
 check_eq "every upload made an item" 29 "$n"
-check "the workers verify and scan every file clean" wait_for 90 all_clean
+check "the workers verify and scan every file clean" wait_for 90 all_clean "${COURSE[@]}" "${DIVERSE[@]}" \
+    "$PENDING" "$REJECTED" "$CHECKING" "$QUAR" "$LOST" "$SUBMITTED" "$DELETED" "$OTHER" "$OTHER_SCHOOL"
 
 TOKEN=$(csrf s1 /items)
 out=$(req s1 -o /dev/null -w '%{http_code} %{redirect_url}' --data-urlencode "csrf=$TOKEN" "$BASE/items/$DELETED/delete")
@@ -82,6 +83,7 @@ for id in "${COURSE[@]}" "$QUAR" "$LOST" "$SUBMITTED"; do certify_sql "$id"; don
 reject_sql "$REJECTED" "缺少反思"
 check "one object is not checked yet" root_sql "UPDATE objects SET verified_at = NULL, verify_result = NULL WHERE sha256 = '$(sha_of "$CHECKING")'"
 check "one is quarantined" root_sql "UPDATE objects SET scan_result = 'infected', quarantined_at = UTC_TIMESTAMP(6) WHERE sha256 = '$(sha_of "$QUAR")'"
+check_not "all_clean sees an unchecked and a quarantined file" all_clean "$CHECKING" "$QUAR"
 check "one is lost" root_sql "UPDATE objects SET lost_at = UTC_TIMESTAMP(6) WHERE sha256 = '$(sha_of "$LOST")'"
 check "one is submitted" root_sql "UPDATE items SET submitted_at = UTC_TIMESTAMP(6) WHERE public_id = '$SUBMITTED'"
 
@@ -309,7 +311,7 @@ req s1 -o /dev/null "$BASE/lang/zh-TW"
 # rejection (likewise).
 R1=$(new_item s1 course "$C1" "要替換檔案的成果")
 R2=$(new_item s1 course "$C1" "之後被退回的成果")
-check "the workers check both" wait_for 90 all_clean
+check "the workers check both" wait_for 90 all_clean "$R1" "$R2"
 check_eq "t1 certifies R1 on /certify/:id" "303 $BASE/certify?done=certified" "$(decide t1 "$R1" certified)"
 check_eq "and R2" "303 $BASE/certify?done=certified" "$(decide t1 "$R2" certified)"
 check_eq "s1 ticks R1" "303 $BASE/items?done=ticked" "$(tick s1 "$R1")"

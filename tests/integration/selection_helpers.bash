@@ -63,9 +63,9 @@ upload() {
 	    -F "doc=@$file;filename=$(basename "$file")" "$BASE/items"
 }
 # new_item NAME KIND COURSE|CATEGORY DESCRIPTION: uploads a new small PDF
-# and prints the item's public id (empty on failure); its SHA-256 is
-# added to SHAS.
-SHAS=()
+# and prints the item's public id (empty on failure). It runs in a
+# command substitution, so it can keep nothing in variables: all_clean
+# is given the ids.
 new_item() {
 	local f out s
 	f=$(mktemp "$tmp/upload.XXXXXX")
@@ -75,17 +75,19 @@ new_item() {
 	out=$(upload "$1" "$2" "$3" "$4" "$f")
 	[ "$out" = "303 $BASE/items?done=created" ] || { echo "upload: $out" >&2; return 1; }
 	s=$(sha "$f")
-	SHAS+=("$s")
 	app_sql "SELECT i.public_id FROM items i JOIN item_files f ON f.item_id = i.id WHERE f.sha256 = '$s'"
 }
 sha_of() { app_sql "SELECT f.sha256 FROM item_files f JOIN items i ON i.id = f.item_id WHERE i.public_id = '$1' AND f.replaced_at IS NULL"; }
-# all_clean: every object of SHAS verified (ok) and scanned clean.
+# all_clean ID...: every current file of the items ID (at least one
+# each) verified (ok) and scanned clean.
 all_clean() {
-	local s n=0
-	for s in "${SHAS[@]}"; do
-		n=$((n + $(app_sql "SELECT COUNT(*) FROM objects WHERE sha256 = '$s' AND verify_result = 'ok' AND scan_result = 'clean'")))
+	local id list=""
+	[ $# -gt 0 ] || return 1
+	for id in "$@"; do
+		[[ $id =~ ^[A-Za-z0-9_-]{22}$ ]] || return 1
+		list+="${list:+,}'$id'"
 	done
-	[ "$n" = "${#SHAS[@]}" ]
+	[ "$(app_sql "SELECT COUNT(DISTINCT i.id) = $# AND SUM(o.verify_result <=> 'ok' AND o.scan_result <=> 'clean') = COUNT(*) FROM items i JOIN item_files f ON f.item_id = i.id AND f.replaced_at IS NULL JOIN objects o ON o.sha256 = f.sha256 WHERE i.public_id IN ($list)")" = 1 ]
 }
 # teacher_row LOGIN: the SQL of a teachers row for the account LOGIN;
 # teaches LOGIN COURSE_PUBLIC_ID: of a course_teachers row.
