@@ -102,7 +102,7 @@ $(OUT)/tests/bench/%: $(OUT)/tests/bench/%.o $(OUT)/liblicheng.a
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
 
 asan:
-	$(MAKE) SANITIZE=1 all
+	$(MAKE) -j$$(nproc) SANITIZE=1 all
 
 deps:
 	@deploy/install-deps
@@ -110,8 +110,8 @@ deps:
 # make test: packages, both builds, a private stack per build in a temporary
 # folder, every test; ends with "N passed, N failed".
 test: deps
-	$(MAKE) all
-	$(MAKE) SANITIZE=1 all
+	$(MAKE) -j$$(nproc) all
+	$(MAKE) -j$$(nproc) SANITIZE=1 all
 	tests/run
 
 demo: deps all
