@@ -96,6 +96,19 @@ check "licheng-worker is running" kill -0 "${master:-0}"
 check "the children created the group on $STREAM" wait_for 10 bash -c \
 	"redis-cli -s '$REDIS_SOCK' XINFO GROUPS '$STREAM' | grep -qx workers"
 
+# The pool as configured, and settled: a reload just before (a previous
+# scenario restoring its configuration) leaves old children finishing
+# beside the new ones for a moment.
+WANT_CHILDREN=$(sed -n '/^worker:/,/^[^[:space:]]/s/^[[:space:]]*children:[[:space:]]*//p' "$LICHENG_CONF" | head -n 1)
+settled() {
+	local a
+	a=$(children_of "$master")
+	[ "$(grep -c . <<<"$a")" = "${WANT_CHILDREN:-2}" ] || return 1
+	sleep 0.5
+	[ "$a" = "$(children_of "$master")" ]
+}
+check "the pool has its ${WANT_CHILDREN:-2} children, settled" wait_for 30 settled
+
 # ------------------------------------------------- (a) malformed entries
 before=$(children_of "$master")
 bad=()

@@ -17,8 +17,10 @@ REDIS_SOCK="$LICHENG_RUN/redis/redis.sock"
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export LICHENG_RUN LICHENG_BIN LICHENG_CONF BASE CACERT MYSQL_SOCK REDIS_SOCK
 
-ok() { PASS=$((PASS + 1)); printf 'ok - %s\n' "$*"; }
-fail() { FAIL=$((FAIL + 1)); printf 'FAIL - %s\n' "$*"; }
+# Each line ends with the seconds since the script started, so that a
+# slow step shows in the log.
+ok() { PASS=$((PASS + 1)); printf 'ok - %s  [%ds]\n' "$*" "$SECONDS"; }
+fail() { FAIL=$((FAIL + 1)); printf 'FAIL - %s  [%ds]\n' "$*" "$SECONDS"; }
 
 # check MSG cmd...: passes when cmd exits 0 (its output is hidden).
 check() {

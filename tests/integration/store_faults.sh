@@ -270,9 +270,11 @@ else
 	victim=0
 fi
 check "the child was killed with SIGKILL mid-upload" test "$victim" != 0
+# The rest of the body never comes: ending the sender's stdin now lets
+# cgi-fcgi finish (it waited out the 60 s sleep before).
+kill "$(cat "$tmp/sleeper")" 2>/dev/null
 wait "$BG"
 BG=""
-kill "$(cat "$tmp/sleeper")" 2>/dev/null
 check_nomatch "the interrupted upload was not acknowledged" '^Status: 303' "$(cat "$tmp/bg.out")"
 children_ok() {
 	! kill -0 "$victim" 2>/dev/null && [ "$(pgrep -P "$master" | grep -c .)" -eq 8 ]
