@@ -490,6 +490,10 @@ main_child(struct pool *p, int slot, void *arg)
 	 * its own from ids it keeps fresh (app_store). */
 	store_free(app->store);
 	app->store = NULL;
+	/* Its uploads' write buffers, kept for its life (lib/store.h). */
+	if (store_reserve_buffers() != 0)
+		log_warn("no memory for the store's write buffers; each "
+			 "upload will allocate its own");
 	if (FCGX_InitRequest(&fx, app->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) !=
 	    0) {
 		log_error("FCGX_InitRequest failed");
@@ -525,6 +529,7 @@ main_child(struct pool *p, int slot, void *arg)
 	app_drop_kv(app);
 	passhash_slots_close(app->slots);
 	app->slots = NULL;
+	store_release_buffers();
 	return status;
 }
 

@@ -85,6 +85,20 @@ store_set_ids(struct store *s, const char *primary_id, const char *replica_id);
 enum store_error
 store_check(const struct store *s, enum store_root_state st[2]);
 
+/* A put with O_DIRECT gathers the bytes in two aligned buffers of this
+ * size (one fills while the other is written) and writes them to the disk
+ * in requests of this size. */
+#define STORE_DIRECT_BYTES (1024 * 1024)
+
+/* Allocates (and touches) the pair of direct-write buffers this process
+ * keeps for its puts, so that an upload allocates nothing: a licheng-fcgi
+ * child calls it when it starts. A put that finds them taken (two puts at
+ * once) allocates its own and frees them after. 0, or -1 when out of
+ * memory (puts then allocate their own, as before). */
+int store_reserve_buffers(void);
+/* Frees the kept buffers (at exit, for leak checkers). */
+void store_release_buffers(void);
+
 /* One object being written. Its temporary files are named
  * tmp/<host>.<pid>.<random> in each root, so that store_tmp_sweep can tell
  * whose they are. */

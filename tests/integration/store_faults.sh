@@ -223,7 +223,8 @@ items0=$(items_of_s1)
 # nginx takes a whole upload before it passes it on (nginx/licheng.conf), so
 # the test speaks FastCGI to licheng-fcgi itself with cgi-fcgi, as s1 (their
 # session cookie and form token), and holds back the rest of the body after
-# 3 MiB: the child is then in the middle of the upload.
+# 5 MiB: the child is then in the middle of the upload (with O_DIRECT it
+# writes whole 1 MiB buffers, so over 2 MiB are on the disk by then).
 FCGI_SOCK=$(awk '/^fcgi:/ { f = 1; next } /^[^ #]/ { f = 0 }
 	f && $1 == "socket:" { print $2; exit }' "$LICHENG_CONF" | tr -d '"')
 cookie=$(awk '$6 == "__Host-licheng" { print $6 "=" $7 }' "$tmp/s1.jar")
@@ -243,7 +244,7 @@ printf -- '\r\n--%s--\r\n' "$bnd" >"$tmp/body.tail"
 len=$(($(stat -c %s "$tmp/body.head") + $(stat -c %s "$tmp/big.mp4") + $(stat -c %s "$tmp/body.tail")))
 {
 	cat "$tmp/body.head"
-	head -c $((3 * 1024 * 1024)) "$tmp/big.mp4"
+	head -c $((5 * 1024 * 1024)) "$tmp/big.mp4"
 	sleep 60 &
 	echo $! >"$tmp/sleeper"
 	wait

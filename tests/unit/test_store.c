@@ -245,11 +245,11 @@ test_put(struct store *s)
 	CHECK(existed == 0);
 	CHECK(objects_in(root[0]) == 2 && objects_in(root[1]) == 2);
 
-	/* Exactly two of the direct writer's 256 KiB buffers, and one byte
-	 * under and over: no short or padded tail is left in the object. */
+	/* Exactly two of the direct writer's buffers, and one byte under
+	 * and over: no short or padded tail is left in the object. */
 	for (i = -1; i <= 1; i++) {
-		static unsigned char big[512 * 1024 + 1];
-		size_t n = 512 * 1024 + (size_t)i;
+		static unsigned char big[2 * STORE_DIRECT_BYTES + 1];
+		size_t n = 2 * STORE_DIRECT_BYTES + (size_t)i;
 		fill(big, n, 7 + (unsigned)(i + 1));
 		CHECK(crypto_sha256_hex(big, n, want) == 0);
 		CHECK(put_bytes(s, big, n, 65536, sha, &existed) == STORE_OK);
@@ -260,6 +260,49 @@ test_put(struct store *s)
 		CHECK(file_is(path, big, n));
 	}
 	CHECK(objects_in(root[0]) == 5 && objects_in(root[1]) == 5);
+}
+
+/* The buffers a process keeps (store_reserve_buffers): puts one after
+ * the other, and two at once (the second allocates its own), each with
+ * its own bytes, before and after the kept pair is released. */
+static void
+test_kept_buffers(struct store *s)
+{
+	static unsigned char a[STORE_DIRECT_BYTES + 100],
+	    b[2 * STORE_DIRECT_BYTES + 7];
+	char sa[65], sb[65], wa[65], wb[65];
+	enum store_error e1, e2;
+	struct store_put *pa, *pb;
+	int existed, round;
+
+	fill(a, sizeof(a), 21);
+	fill(b, sizeof(b), 22);
+	CHECK(crypto_sha256_hex(a, sizeof(a), wa) == 0);
+	CHECK(crypto_sha256_hex(b, sizeof(b), wb) == 0);
+	CHECK(store_reserve_buffers() == 0);
+	CHECK(store_reserve_buffers() == 0); /* again: still one pair */
+	for (round = 0; round < 2; round++) {
+		CHECK(put_bytes(s, a, sizeof(a), 70000, sa, &existed) ==
+		    STORE_OK);
+		CHECK(strcmp(sa, wa) == 0);
+		CHECK(put_bytes(s, b, sizeof(b), 300000, sb, &existed) ==
+		    STORE_OK);
+		CHECK(strcmp(sb, wb) == 0);
+		pa = store_put_begin(s, &e1);
+		pb = store_put_begin(s, &e2);
+		CHECK(pa != NULL && pb != NULL);
+		if (pa == NULL || pb == NULL) {
+			store_put_abort(pa);
+			store_put_abort(pb);
+			break;
+		}
+		CHECK(store_put_write(pa, a, sizeof(a)) == STORE_OK);
+		CHECK(store_put_write(pb, b, sizeof(b)) == STORE_OK);
+		CHECK(store_put_commit(pa, sa, &existed) == STORE_OK);
+		CHECK(store_put_commit(pb, sb, &existed) == STORE_OK);
+		CHECK(strcmp(sa, wa) == 0 && strcmp(sb, wb) == 0);
+		store_release_buffers();
+	}
 }
 
 /* Two uploads of the same bytes at once: both succeed, one object. */
@@ -528,14 +571,15 @@ small_root(const char *dir, char fid[STORE_ID_LEN + 1], const char *who)
 	return 0;
 }
 
-/* The replica on a 256 KiB tmpfs: a bigger object fails with
- * STORE_E_FULL, leaves no object and no temporary file in either root,
- * and a small one still fits afterwards; with O_DIRECT (mode 1, where
- * tmpfs has it) and without. */
+/* The replica on a 256 KiB tmpfs: a bigger object (more than one direct
+ * buffer, so that with O_DIRECT the first full buffer's write fails, in
+ * the middle of the body) fails with STORE_E_FULL, leaves no object and
+ * no temporary file in either root, and a small one still fits
+ * afterwards; with O_DIRECT (mode 1, where tmpfs has it) and without. */
 static void
 test_full(int mode)
 {
-	static unsigned char data[512 * 1024];
+	static unsigned char data[STORE_DIRECT_BYTES + 512 * 1024];
 	char full[PATHLEN], fid[STORE_ID_LEN + 1], sha[65], want[65];
 	char path[PATHLEN];
 	struct store *s;
@@ -949,6 +993,7 @@ main(void)
 			       "buffered path ran twice\n",
 			    base);
 		test_concurrent(s);
+		test_kept_buffers(s);
 		test_abort(s);
 		if (mode == 0) {
 			test_markers(s);
