@@ -458,6 +458,8 @@ struct store_writer {
 	size_t len; /* bytes in buf[cur] */
 	int cur;
 	int pending; /* the buffer the threads are to take, or -1 */
+	size_t wlen; /* of which the writers write wlen bytes (whole blocks) */
+	size_t hlen; /* and the hasher hashes hlen */
 	int done[STORE_THREADS]; /* thread i is through with buf[pending] */
 	int quit;
 	int err; /* the first failure's errno, and whose (a root, or the
@@ -744,11 +746,11 @@ store_writer_main(void *arg)
 			abort();
 		failed = 0;
 		if (!skip && i == STORE_HASHER) {
-			if (crypto_sha256_update(
-				w->sha, w->buf[k], STORE_DIRECT_BUF) != 0)
+			if (crypto_sha256_update(w->sha, w->buf[k], w->hlen) !=
+			    0)
 				failed = EIO;
 		} else if (!skip &&
-		    store_write_all(w->fd[i], w->buf[k], STORE_DIRECT_BUF) != 0)
+		    store_write_all(w->fd[i], w->buf[k], w->wlen) != 0)
 			failed = errno;
 		if (pthread_mutex_lock(&w->mu) != 0)
 			abort();
@@ -781,6 +783,22 @@ store_writer_wait(struct store_writer *w)
 	if (pthread_mutex_unlock(&w->mu) != 0)
 		abort();
 	return w->err;
+}
+
+/* Hands the current buffer to the threads (which must hold none): the
+ * writers write its first wlen bytes, the hasher hashes hlen. */
+static void
+store_writer_hand(struct store_writer *w, size_t wlen, size_t hlen)
+{
+	if (pthread_mutex_lock(&w->mu) != 0)
+		abort();
+	w->wlen = wlen;
+	w->hlen = hlen;
+	w->pending = w->cur;
+	if (pthread_cond_broadcast(&w->work) != 0)
+		abort();
+	if (pthread_mutex_unlock(&w->mu) != 0)
+		abort();
 }
 
 /* The writer threads' failure of put p, logged, as a store error. */
@@ -997,13 +1015,8 @@ store_put_write(struct store_put *p, const void *data, size_t n)
 				continue;
 			if (store_writer_wait(w) != 0)
 				return store_writer_error(p);
-			if (pthread_mutex_lock(&w->mu) != 0)
-				abort();
-			w->pending = w->cur;
-			if (pthread_cond_broadcast(&w->work) != 0)
-				abort();
-			if (pthread_mutex_unlock(&w->mu) != 0)
-				abort();
+			store_writer_hand(
+			    w, STORE_DIRECT_BUF, STORE_DIRECT_BUF);
 			w->cur ^= 1;
 			w->len = 0;
 		}
@@ -1271,18 +1284,21 @@ store_put_commit(struct store_put *p, char sha256_out[65], int *existed)
 			e = store_writer_error(p);
 			goto fail;
 		}
-		/* The hasher has taken every full buffer: the rest, last. */
-		if (crypto_sha256_update(p->sha, w->buf[w->cur], w->len) != 0)
-			goto fail;
-		/* The last block is written whole and the file cut back to
-		 * the real size. */
-		memset(w->buf[w->cur] + w->len, 0, whole - w->len);
+		/* The rest goes the same way, the two copies' writes at once:
+		 * its last block written whole (zero-padded), each file cut
+		 * back to the real size after. */
+		if (w->len > 0) {
+			memset(w->buf[w->cur] + w->len, 0, whole - w->len);
+			store_writer_hand(w, whole, w->len);
+			if (store_writer_wait(w) != 0) {
+				e = store_writer_error(p);
+				goto fail;
+			}
+		}
 		for (i = 0; i < 2; i++) {
-			if (store_write_all(p->fd[i], w->buf[w->cur], whole) !=
-				0 ||
-			    ftruncate(p->fd[i], (off_t)p->size) == -1) {
+			if (ftruncate(p->fd[i], (off_t)p->size) == -1) {
 				e = store_sys_error(
-				    __func__, "write", p->path[i], errno);
+				    __func__, "truncate", p->path[i], errno);
 				goto fail;
 			}
 		}
