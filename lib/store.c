@@ -730,6 +730,7 @@ store_writer_main(void *arg)
 	struct store_writer_arg *a = arg;
 	struct store_writer *w = a->w;
 	int i = a->root, k, skip, failed;
+	size_t n;
 
 	free(a);
 	if (pthread_mutex_lock(&w->mu) != 0)
@@ -741,16 +742,16 @@ store_writer_main(void *arg)
 		if (w->pending == -1 || w->done[i])
 			break;
 		k = w->pending;
+		n = i == STORE_HASHER ? w->hlen : w->wlen;
 		skip = w->err != 0; /* the put has failed already */
 		if (pthread_mutex_unlock(&w->mu) != 0)
 			abort();
 		failed = 0;
 		if (!skip && i == STORE_HASHER) {
-			if (crypto_sha256_update(w->sha, w->buf[k], w->hlen) !=
-			    0)
+			if (crypto_sha256_update(w->sha, w->buf[k], n) != 0)
 				failed = EIO;
 		} else if (!skip &&
-		    store_write_all(w->fd[i], w->buf[k], w->wlen) != 0)
+		    store_write_all(w->fd[i], w->buf[k], n) != 0)
 			failed = errno;
 		if (pthread_mutex_lock(&w->mu) != 0)
 			abort();
