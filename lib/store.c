@@ -646,25 +646,22 @@ store_buffers_take(unsigned char *b[2])
 	return 0;
 }
 
-/* Gives a pair back: kept when none is, else freed. Accepts NULLs. */
+/* Gives a pair back: kept when none is, else freed (as is half a pair).
+ * Accepts NULLs. */
 static void
 store_buffers_give(unsigned char *b[2])
 {
-	if (b[0] == NULL || b[1] == NULL) {
-		free(b[0]);
-		free(b[1]);
-		b[0] = b[1] = NULL;
-		return;
+	if (b[0] != NULL && b[1] != NULL) {
+		if (pthread_mutex_lock(&store_spare_mu) != 0)
+			abort();
+		if (store_spare[0] == NULL) {
+			store_spare[0] = b[0];
+			store_spare[1] = b[1];
+			b[0] = b[1] = NULL;
+		}
+		if (pthread_mutex_unlock(&store_spare_mu) != 0)
+			abort();
 	}
-	if (pthread_mutex_lock(&store_spare_mu) != 0)
-		abort();
-	if (store_spare[0] == NULL) {
-		store_spare[0] = b[0];
-		store_spare[1] = b[1];
-		b[0] = b[1] = NULL;
-	}
-	if (pthread_mutex_unlock(&store_spare_mu) != 0)
-		abort();
 	free(b[0]);
 	free(b[1]);
 	b[0] = b[1] = NULL;
